@@ -1,0 +1,25 @@
+# The two commands that work on a fresh clone: `make demo` and `make test`.
+.PHONY: demo test openapi messages lint format bench
+
+demo:
+	./scripts/demo.sh $(ARGS)
+
+test:
+	./scripts/test.sh $(ARGS)
+
+# Regenerate the committed API contract after changing an endpoint.
+openapi:
+	. scripts/venv.sh && YIMI_DATA_DIR=$$(mktemp -d) SECRET_KEY=x $$VENV/bin/python -c "import django, json, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'yimi.settings'); django.setup(); from yimi.api import api; print(json.dumps(api.get_openapi_schema(path_prefix='/api/v1/'), ensure_ascii=False, indent=2, sort_keys=True))" > docs/api/openapi.json
+
+# Extract translatable strings and compile the catalogues (needs GNU gettext).
+messages:
+	. scripts/venv.sh && cd yimi && ../$$VENV/bin/django-admin makemessages -l zh_Hans -l en -d django --no-location --no-obsolete && ../$$VENV/bin/django-admin makemessages -l zh_Hans -l en -d djangojs --no-location --no-obsolete && ../$$VENV/bin/django-admin compilemessages
+
+lint:
+	. scripts/venv.sh && $$VENV/bin/ruff check . && $$VENV/bin/ruff format --check .
+
+format:
+	. scripts/venv.sh && $$VENV/bin/ruff format . && $$VENV/bin/ruff check --fix .
+
+bench:
+	. scripts/venv.sh && $$VENV/bin/python -m pip install -q -e ".[bench]" && $$VENV/bin/python bench/places/run.py

@@ -1,0 +1,3 @@
+from yimi.cli import main
+
+main()

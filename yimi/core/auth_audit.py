@@ -1,0 +1,42 @@
+"""Audit rows for log-in, failed log-in and log-out."""
+
+from __future__ import annotations
+
+from yimi.core.models import AuditLog
+from yimi.core.services import audit_record
+
+
+def _ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") if request is not None else None
+
+
+def on_login(sender, request, user, **kwargs) -> None:
+    audit_record(
+        actor=user,
+        action=AuditLog.Action.LOGIN,
+        obj=user,
+        area_path=user.area.path if user.area_id else "",
+        ip=_ip(request),
+    )
+
+
+def on_logout(sender, request, user, **kwargs) -> None:
+    if user is not None:
+        audit_record(
+            actor=user,
+            action=AuditLog.Action.LOGOUT,
+            obj=user,
+            area_path=user.area.path if user.area_id else "",
+            ip=_ip(request),
+        )
+
+
+def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
+    username = str(credentials.get("username", ""))[:150]
+    audit_record(
+        actor=None,
+        action=AuditLog.Action.LOGIN_FAILED,
+        object_type="core.user",
+        object_repr=username,
+        ip=_ip(request),
+    )
