@@ -13,7 +13,7 @@ openapi:
 
 # Extract translatable strings and compile the catalogues (needs GNU gettext).
 messages:
-	. scripts/venv.sh && cd yimi && ../$$VENV/bin/django-admin makemessages -l zh_Hans -l en -d django --no-location --no-obsolete && ../$$VENV/bin/django-admin makemessages -l zh_Hans -l en -d djangojs --no-location --no-obsolete && ../$$VENV/bin/django-admin compilemessages
+	. scripts/venv.sh && cd yimi && ../$$VENV/bin/django-admin makemessages -l zh_Hans -d django --no-location --no-obsolete && ../$$VENV/bin/django-admin makemessages -l zh_Hans -d djangojs --no-location --no-obsolete && ../$$VENV/bin/django-admin compilemessages
 
 lint:
 	. scripts/venv.sh && $$VENV/bin/ruff check . && $$VENV/bin/ruff format --check .

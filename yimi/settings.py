@@ -156,7 +156,7 @@ def _leaflet_static() -> Path:
     return Path(leaflet.__file__).resolve().parent / "static"
 
 
-STATICFILES_DIRS = [_leaflet_static()]
+STATICFILES_DIRS = [BASE_DIR / "static", _leaflet_static()]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -76,36 +76,32 @@ def build_themes_and_routes(*, actor, out: Callable[[str], None]) -> None:
     if Route.objects.filter(slug="family-walk").exists():
         out(_("Route 亲子漫步线 exists; kept as it is."))
         return
-    # A short route: from a playground (or any place), the nearest named place of each of a
-    # few other kinds, visited in the best order.
+    # A short family walk: around the place with the most named neighbours within 800 m (in
+    # the demo street), the nearest named place of each of a few kinds, in the best order.
+    import numpy as np
+
     from yimi.analysis.geo import haversine_m
 
-    named = list(
-        Place.objects.exclude(verification=Place.Verification.RETIRED)
-        .exclude(name__startswith="未命名")
-        .exclude(name__startswith="Unnamed")
-        .order_by("osm_id")
-    )
-    anchor = next((p for p in named if p.category == Category.PLAYGROUND), None) or (
-        named[0] if named else None
-    )
-    picks = [anchor] if anchor else []
-    for cat in (
-        Category.PARK,
-        Category.LIBRARY,
-        Category.KINDERGARTEN,
-        Category.SPORTS,
-        Category.MUSEUM,
-    ):
-        cands = [p for p in named if p.category == cat and p not in picks]
-        if anchor and cands:
-            picks.append(
-                min(cands, key=lambda p: float(haversine_m(anchor.lon, anchor.lat, p.lon, p.lat)))
-            )
+    named = list(Place.objects.exclude(verification=Place.Verification.RETIRED)
+                 .exclude(name__startswith="未命名").filter(area__isnull=False)
+                 .order_by("osm_id", "pk"))
+    picks: list[Place] = []
+    if named:
+        lon = np.array([p.lon for p in named])
+        lat = np.array([p.lat for p in named])
+        d = haversine_m(lon[:, None], lat[:, None], lon[None, :], lat[None, :])
+        anchor_i = int(np.argmax((d <= 800).sum(axis=1)))
+        picks.append(named[anchor_i])
+        for cat in (Category.PLAYGROUND, Category.PARK, Category.POCKET_PARK, Category.LIBRARY,
+                    Category.KINDERGARTEN, Category.MUSEUM, Category.SPORTS):
+            cands = [i for i, p in enumerate(named) if p.category == cat
+                     and named[i] not in picks and d[anchor_i, i] <= 1000]
+            if cands and len(picks) < 5:
+                picks.append(named[min(cands, key=lambda i: d[anchor_i, i])])
     if len(picks) < 2:
         out(_("Too few places for a demo route."))
         return
-    plan = trip_plan(user=actor, place_ids=[p.pk for p in picks[:5]])
+    plan = trip_plan(user=actor, place_ids=[p.pk for p in picks])
     route = route_create(
         actor=actor,
         slug="family-walk",

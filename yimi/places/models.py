@@ -210,12 +210,12 @@ class RouteStop(models.Model):
 
     class Meta:
         ordering = ["route", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["route", "position"], name="routestop_unique_position"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.route_id}#{self.position}"
-        [
-            models.UniqueConstraint(fields=["route", "position"], name="routestop_unique_position"),
-        ]
 
 
 class OsmImport(models.Model):

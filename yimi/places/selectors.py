@@ -14,7 +14,7 @@ from yimi.analysis.geo import haversine_m
 from yimi.analysis.tour import TourUnreachable, shortest_tour
 from yimi.core.services import ServiceError
 from yimi.places.models import BasemapFeature, Place, Route, Theme
-from yimi.places.network import get_walk_graph
+from yimi.places.network import get_walk_graph, places_snapped
 
 MAX_TRIP_STOPS = 12
 
@@ -94,40 +94,47 @@ def place_nearby(
     """
     radius_m = float(min(max(radius_m, 1.0), settings.YIMI_NEARBY_MAX_RADIUS_M))
     # A walk of length r never leaves the disc of radius r, so the box around it is a
-    # complete pre-filter.
+    # complete pre-filter; only ids and coordinates are read for the candidates.
     dlat = radius_m / 111_320.0
     dlon = radius_m / (111_320.0 * max(math.cos(math.radians(lat)), 1e-6))
-    qs = place_list(user=user, category=category).filter(
-        lon__gte=lon - dlon, lon__lte=lon + dlon, lat__gte=lat - dlat, lat__lte=lat + dlat
-    )
-    cands = list(qs)
-    if not cands:
-        return {"distance": "walking" if get_walk_graph() else "straight_line", "results": []}
-    c_lon = np.array([p.lon for p in cands])
-    c_lat = np.array([p.lat for p in cands])
-    straight = haversine_m(lon, lat, c_lon, c_lat)
+    rows = np.array(
+        list(
+            place_list(user=user, category=category)
+            .filter(
+                lon__gte=lon - dlon, lon__lte=lon + dlon, lat__gte=lat - dlat, lat__lte=lat + dlat
+            )
+            .order_by()
+            .values_list("id", "lon", "lat")
+        ),
+        dtype=np.float64,
+    ).reshape(-1, 3)
     graph = get_walk_graph()
-    kind = "straight_line"
+    kind = "walking" if graph is not None else "straight_line"
+    if not len(rows):
+        return {"distance": kind, "results": []}
+    straight = haversine_m(lon, lat, rows[:, 1], rows[:, 2])
+    inside = np.flatnonzero(straight <= radius_m)
+    rows, straight = rows[inside], straight[inside]
     dist = straight
-    if graph is not None:
-        try:
-            idx, d = graph.nearby(lon, lat, c_lon, c_lat, radius_m=radius_m, component="largest")
-            kind = "walking"
-            dist = np.full(len(cands), np.inf)
-            dist[np.asarray(idx, dtype=np.int64)] = d
-        except Exception:  # off the network (nothing to snap to): straight-line, and say so
+    if graph is not None and len(rows):
+        src = graph.snap([lon], [lat], component="largest")
+        if src.snapped[0]:
+            dst = places_snapped(graph, rows[:, 0].astype(np.int64), rows[:, 1], rows[:, 2])
+            dist = graph.distance_matrix_snapped(src, dst, limit=radius_m)[0]
+        else:  # nothing to snap to (an empty network): straight-line, and say so
             kind = "straight_line"
-            dist = straight
-    order = np.argsort(dist, kind="stable")
-    results = []
-    for i in order:
-        if not np.isfinite(dist[i]) or dist[i] > radius_m:
-            continue
-        results.append(
-            {"place": cands[i], "distance_m": float(dist[i]), "straight_m": float(straight[i])}
-        )
-        if len(results) >= limit:
-            break
+    order = np.lexsort((rows[:, 0], dist))
+    order = [i for i in order if np.isfinite(dist[i]) and dist[i] <= radius_m][:limit]
+    ids = [int(rows[i, 0]) for i in order]
+    objs = Place.objects.select_related("area").prefetch_related("themes").in_bulk(ids)
+    results = [
+        {
+            "place": objs[int(rows[i, 0])],
+            "distance_m": float(dist[i]),
+            "straight_m": float(straight[i]),
+        }
+        for i in order
+    ]
     return {"distance": kind, "results": results}
 
 
