@@ -22,4 +22,4 @@ format:
 	. scripts/venv.sh && $$VENV/bin/ruff format . && $$VENV/bin/ruff check --fix .
 
 bench:
-	. scripts/venv.sh && $$VENV/bin/python -m pip install -q -e ".[bench]" && $$VENV/bin/python bench/places/run.py
+	. scripts/venv.sh && $$VENV/bin/python -m pip install -q -e ".[bench]" && $$VENV/bin/python bench/places/run.py $(ARGS)

@@ -52,6 +52,8 @@ class ScopedQuerySet(models.QuerySet):
         if dept_field and user.role in DEPARTMENT_ROLES:
             q &= Q(**{dept_field: user.department_id})
         if action == "view" and public_q is not None:
+            if not public_q:  # an empty Q means every row is public (OR-ing it adds nothing)
+                return self.all()
             q |= public_q
         return self.filter(q)
 
@@ -191,3 +193,23 @@ class AuditLog(models.Model):
         before, after = self.before or {}, self.after or {}
         keys = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
         return [(k, before.get(k), after.get(k)) for k in keys]
+
+
+class DataVersion(models.Model):
+    """A token that changes whenever a data set changes (places, the walking network …).
+
+    Caches built from a data set (the walking graph, snapped places) are keyed by the token, so
+    a process finds out that its cache is stale with one primary-key read, and a cache built from
+    one database is never taken for another's.
+    """
+
+    key = models.CharField(max_length=40, primary_key=True)
+    token = models.CharField(max_length=32)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("data version")
+        verbose_name_plural = _("data versions")
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.token}"

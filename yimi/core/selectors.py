@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from yimi.core.models import Area, AuditLog, User
+from yimi.core.models import Area, AuditLog, DataVersion, User
 from yimi.core.roles import Role
 
 
@@ -77,3 +77,8 @@ def audit_list(
     if action:
         qs = qs.filter(action=action)
     return qs
+
+
+def data_version(key: str) -> str:
+    """The current token of the data set ``key`` ("" when it was never written)."""
+    return DataVersion.objects.filter(key=key).values_list("token", flat=True).first() or ""

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
-from yimi.core.models import Area, AuditLog, Department, User
+from yimi.core.models import Area, AuditLog, DataVersion, Department, User
 from yimi.core.roles import STAFF_ROLES, Role
 
 
@@ -224,3 +224,10 @@ def user_create(
         area_path=area.path if area else "",
     )
     return user
+
+
+def data_version_bump(*, key: str) -> str:
+    """Mark the data set ``key`` as changed (call inside the writing transaction)."""
+    token = uuid.uuid4().hex
+    DataVersion.objects.update_or_create(key=key, defaults={"token": token})
+    return token

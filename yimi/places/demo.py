@@ -82,9 +82,12 @@ def build_themes_and_routes(*, actor, out: Callable[[str], None]) -> None:
 
     from yimi.analysis.geo import haversine_m
 
-    named = list(Place.objects.exclude(verification=Place.Verification.RETIRED)
-                 .exclude(name__startswith="未命名").filter(area__isnull=False)
-                 .order_by("osm_id", "pk"))
+    named = list(
+        Place.objects.exclude(verification=Place.Verification.RETIRED)
+        .exclude(name__startswith="未命名")
+        .filter(area__isnull=False)
+        .order_by("osm_id", "pk")
+    )
     picks: list[Place] = []
     if named:
         lon = np.array([p.lon for p in named])
@@ -92,10 +95,20 @@ def build_themes_and_routes(*, actor, out: Callable[[str], None]) -> None:
         d = haversine_m(lon[:, None], lat[:, None], lon[None, :], lat[None, :])
         anchor_i = int(np.argmax((d <= 800).sum(axis=1)))
         picks.append(named[anchor_i])
-        for cat in (Category.PLAYGROUND, Category.PARK, Category.POCKET_PARK, Category.LIBRARY,
-                    Category.KINDERGARTEN, Category.MUSEUM, Category.SPORTS):
-            cands = [i for i, p in enumerate(named) if p.category == cat
-                     and named[i] not in picks and d[anchor_i, i] <= 1000]
+        for cat in (
+            Category.PLAYGROUND,
+            Category.PARK,
+            Category.POCKET_PARK,
+            Category.LIBRARY,
+            Category.KINDERGARTEN,
+            Category.MUSEUM,
+            Category.SPORTS,
+        ):
+            cands = [
+                i
+                for i, p in enumerate(named)
+                if p.category == cat and named[i] not in picks and d[anchor_i, i] <= 1000
+            ]
             if cands and len(picks) < 5:
                 picks.append(named[min(cands, key=lambda i: d[anchor_i, i])])
     if len(picks) < 2:

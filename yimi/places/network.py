@@ -1,13 +1,15 @@
-"""The stored walking network as an in-memory ``WalkGraph``, cached per network version.
+"""The stored walking network as an in-memory ``WalkGraph``, and the public places snapped to it.
 
-Loading a network from the database costs seconds on a big city, so the built arrays are also
-kept on disk (``$YIMI_DATA_DIR/cache/walkgraph-<version>.npz``) and in memory per process.
+Both are cached per process and keyed by data-version tokens (``core.DataVersion``), which the
+services change on every write: finding out that a cache is stale costs one primary-key read.
+The built graph is also kept on disk (``$YIMI_DATA_DIR/cache/walkgraph-<token>.npz``), because
+loading a city's network from the database takes seconds.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -15,20 +17,24 @@ from django.conf import settings
 from django.db.models import Count, Max, Sum
 
 from yimi.analysis.graph import Snap, WalkGraph
-from yimi.places.models import WalkEdge, WalkNode
+from yimi.core.selectors import data_version
+from yimi.places.models import Place, WalkEdge, WalkNode
 
-_lock = threading.Lock()
+_lock = threading.RLock()
 _cache: dict[str, object] = {}
 
 
 def network_version() -> str | None:
     """A key that changes whenever the stored network changes; None when there is none."""
+    token = data_version("network")
+    if token:
+        return token
+    # Rows written without the services (a bulk load by hand): fall back to a content key.
     e = WalkEdge.objects.aggregate(n=Count("id"), m=Max("id"), s=Sum("length_m"))
     if not e["n"]:
         return None
     n = WalkNode.objects.aggregate(n=Count("id"), m=Max("id"), s=Sum("lon"))
-    # Counts and last ids change on every insert or delete; the sums catch an edited row.
-    return f"{e['n']}-{e['m']}-{n['n']}-{n['m']}-{e['s']:.3f}-{n['s']:.6f}"
+    return f"rows-{e['n']}-{e['m']}-{n['n']}-{n['m']}-{e['s']:.3f}-{n['s']:.6f}"
 
 
 def get_walk_graph() -> WalkGraph | None:
@@ -86,53 +92,47 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def _subset_snap(snap: Snap, idx: np.ndarray) -> Snap:
-    return Snap(**{f.name: getattr(snap, f.name)[idx] for f in fields(Snap)})
+@dataclass(frozen=True)
+class PlaceIndex:
+    """Every public (not retired) place as arrays, sorted by id, with its snap when a network
+    is loaded. "Near me" filters these in memory instead of reading the table per request."""
+
+    ids: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    category: np.ndarray
+    snap: Snap | None
 
 
-def places_snapped(graph: WalkGraph, ids: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> Snap:
-    """Places snapped to the network, from a per-process cache of every place's snap.
+def _places_version() -> str:
+    token = data_version("places")
+    if token:
+        return token
+    agg = Place.objects.aggregate(n=Count("id"), m=Max("updated_at"), s=Sum("lon"))
+    return f"rows-{agg['n']}-{agg['m']}-{agg['s']}"
 
-    Snapping 100,000 places takes about a second, so it is done once per network and place-set
-    version; places the cache does not know yet (just added or moved) are snapped on the spot.
-    """
-    from yimi.places.models import Place
 
-    agg = Place.objects.aggregate(n=Count("id"), m=Max("updated_at"))
-    key = (id(graph), agg["n"], agg["m"])
+def public_place_index() -> PlaceIndex:
+    graph = get_walk_graph()
+    key = (_places_version(), id(graph))
     with _lock:
-        cached = _cache.get("place_snaps")
-        if cached is None or cached[0] != key:
-            rows = np.array(
-                list(Place.objects.values_list("id", "lon", "lat")), dtype=np.float64
-            ).reshape(-1, 3)
-            order = np.argsort(rows[:, 0], kind="stable")
-            rows = rows[order]
-            snap = graph.snap(rows[:, 1], rows[:, 2], component="largest")
-            cached = (key, rows, snap)
-            _cache["place_snaps"] = cached
-    _key, rows, snap = cached
-    known_ids = rows[:, 0].astype(np.int64)
-    pos = np.searchsorted(known_ids, ids)
-    pos_clipped = np.minimum(pos, max(len(known_ids) - 1, 0))
-    hit = (
-        (
-            (pos < len(known_ids))
-            & (known_ids[pos_clipped] == ids)
-            & (rows[pos_clipped, 1] == lon)
-            & (rows[pos_clipped, 2] == lat)
+        cached = _cache.get("place_index")
+        if cached is not None and cached[0] == key:
+            return cached[1]  # type: ignore[return-value]
+        rows = list(
+            Place.objects.visible_to(None)
+            .order_by("id")
+            .values_list("id", "lon", "lat", "category")
         )
-        if len(known_ids)
-        else np.zeros(len(ids), dtype=bool)
-    )
-    if hit.all():
-        return _subset_snap(snap, pos_clipped)
-    fresh = graph.snap(lon, lat, component="largest")
-    if not hit.any():
-        return fresh
-    merged = {}
-    for f in fields(Snap):
-        arr = np.array(getattr(fresh, f.name), copy=True)
-        arr[hit] = getattr(snap, f.name)[pos_clipped[hit]]
-        merged[f.name] = arr
-    return Snap(**merged)
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        lon = np.array([r[1] for r in rows], dtype=np.float64)
+        lat = np.array([r[2] for r in rows], dtype=np.float64)
+        cat = np.array([r[3] for r in rows], dtype=object)
+        snap = graph.snap(lon, lat, component="largest") if graph is not None else None
+        index = PlaceIndex(ids, lon, lat, cat, snap)
+        _cache["place_index"] = (key, index)
+        return index
+
+
+def subset_snap(snap: Snap, idx: np.ndarray) -> Snap:
+    return Snap(**{f.name: getattr(snap, f.name)[idx] for f in fields(Snap)})

@@ -19,7 +19,7 @@ from yimi.analysis.categories import CATEGORY_LABELS_ZH
 from yimi.analysis.osm import OsmExtract, read_osm
 from yimi.core.models import AuditLog, User
 from yimi.core.selectors import area_index
-from yimi.core.services import ServiceError, audit_record, snapshot
+from yimi.core.services import ServiceError, audit_record, data_version_bump, snapshot
 from yimi.places.models import BasemapFeature, OsmImport, Place, WalkEdge, WalkNode
 from yimi.places.services import _locate
 from yimi.sample_data import sha256_of
@@ -201,6 +201,10 @@ def _apply(
     counts["per_category"] = dict(sorted(per_category.items()))
     counts.update(_store_network(extract, progress))
     counts["basemap_changed"] = _store_basemap(extract)
+    if counts["places_created"] or counts["places_updated"] or counts["places_retired"]:
+        data_version_bump(key="places")
+    if counts["network_ways_changed"]:
+        data_version_bump(key="network")
     counts["stats"] = {k: v for k, v in extract.stats.items() if isinstance(v, int | float | str)}
     return counts
 

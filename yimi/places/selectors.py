@@ -14,7 +14,7 @@ from yimi.analysis.geo import haversine_m
 from yimi.analysis.tour import TourUnreachable, shortest_tour
 from yimi.core.services import ServiceError
 from yimi.places.models import BasemapFeature, Place, Route, Theme
-from yimi.places.network import get_walk_graph, places_snapped
+from yimi.places.network import get_walk_graph, public_place_index, subset_snap
 
 MAX_TRIP_STOPS = 12
 
@@ -85,55 +85,58 @@ def category_counts(qs: QuerySet[Place]) -> dict[str, int]:
 
 
 def place_nearby(
-    *, user, lon: float, lat: float, radius_m: float, category: str | None = None, limit: int = 50
+    *,
+    user,
+    lon: float,
+    lat: float,
+    radius_m: float,
+    category: str | None = None,
+    limit: int = 50,
 ) -> dict[str, Any]:
-    """Places within ``radius_m`` walking metres, nearest first.
+    """Public places within ``radius_m`` walking metres, nearest first ("near me").
 
     Falls back to straight-line distance (and says so) when no walking network is loaded or
-    the point is off the network.
+    the point is off the network. Works on the in-memory index of public places, so a request
+    reads no place rows but the ones it returns.
     """
     radius_m = float(min(max(radius_m, 1.0), settings.YIMI_NEARBY_MAX_RADIUS_M))
-    # A walk of length r never leaves the disc of radius r, so the box around it is a
-    # complete pre-filter; only ids and coordinates are read for the candidates.
-    dlat = radius_m / 111_320.0
-    dlon = radius_m / (111_320.0 * max(math.cos(math.radians(lat)), 1e-6))
-    rows = np.array(
-        list(
-            place_list(user=user, category=category)
-            .filter(
-                lon__gte=lon - dlon, lon__lte=lon + dlon, lat__gte=lat - dlat, lat__lte=lat + dlat
-            )
-            .order_by()
-            .values_list("id", "lon", "lat")
-        ),
-        dtype=np.float64,
-    ).reshape(-1, 3)
     graph = get_walk_graph()
     kind = "walking" if graph is not None else "straight_line"
-    if not len(rows):
-        return {"distance": kind, "results": []}
-    straight = haversine_m(lon, lat, rows[:, 1], rows[:, 2])
-    inside = np.flatnonzero(straight <= radius_m)
-    rows, straight = rows[inside], straight[inside]
+    index = public_place_index()
+    # A walk of length r never leaves the disc of radius r: the box, then the disc, are
+    # complete pre-filters.
+    dlat = radius_m / 111_320.0
+    dlon = radius_m / (111_320.0 * max(math.cos(math.radians(lat)), 1e-6))
+    mask = (
+        (index.lon >= lon - dlon)
+        & (index.lon <= lon + dlon)
+        & (index.lat >= lat - dlat)
+        & (index.lat <= lat + dlat)
+    )
+    if category:
+        mask &= np.isin(index.category, category.split(","))
+    cand = np.flatnonzero(mask)
+    straight = haversine_m(lon, lat, index.lon[cand], index.lat[cand])
+    keep = straight <= radius_m * (1 + 1e-6) + 0.01
+    cand, straight = cand[keep], straight[keep]
     dist = straight
-    if graph is not None and len(rows):
+    if graph is not None and cand.size and index.snap is not None:
         src = graph.snap([lon], [lat], component="largest")
         if src.snapped[0]:
-            dst = places_snapped(graph, rows[:, 0].astype(np.int64), rows[:, 1], rows[:, 2])
+            dst = subset_snap(index.snap, cand)
             dist = graph.distance_matrix_snapped(src, dst, limit=radius_m)[0]
-        else:  # nothing to snap to (an empty network): straight-line, and say so
+        else:  # nothing to snap to: straight-line, and say so
             kind = "straight_line"
-    order = np.lexsort((rows[:, 0], dist))
-    order = [i for i in order if np.isfinite(dist[i]) and dist[i] <= radius_m][:limit]
-    ids = [int(rows[i, 0]) for i in order]
+    ok = np.flatnonzero(np.isfinite(dist) & (dist <= radius_m))
+    if ok.size > limit:
+        ok = ok[np.argpartition(dist[ok], limit - 1)[:limit]]
+    ok = ok[np.lexsort((index.ids[cand[ok]], dist[ok]))]
+    ids = index.ids[cand[ok]].tolist()
     objs = Place.objects.select_related("area").prefetch_related("themes").in_bulk(ids)
     results = [
-        {
-            "place": objs[int(rows[i, 0])],
-            "distance_m": float(dist[i]),
-            "straight_m": float(straight[i]),
-        }
-        for i in order
+        {"place": objs[pid], "distance_m": float(dist[i]), "straight_m": float(straight[i])}
+        for pid, i in zip(ids, ok, strict=True)
+        if pid in objs
     ]
     return {"distance": kind, "results": results}
 

@@ -13,7 +13,13 @@ from django.utils.translation import gettext as _
 from yimi.core.models import Area, AuditLog, User
 from yimi.core.roles import STAFF_ROLES
 from yimi.core.selectors import area_index
-from yimi.core.services import PermissionDenied, ServiceError, audit_record, snapshot
+from yimi.core.services import (
+    PermissionDenied,
+    ServiceError,
+    audit_record,
+    data_version_bump,
+    snapshot,
+)
 from yimi.places.models import Category, Place, Route, RouteStop, Theme
 
 H3_RESOLUTION = 9  # ≈ 0.1 km² cells: small enough for "near me", large enough to stay cheap
@@ -103,6 +109,7 @@ def place_create(*, actor: User | None, source: str = Place.Source.STAFF, **fiel
     _check_area_for_actor(actor, place.area)
     place.save()
     audit_record(actor=actor, action=AuditLog.Action.CREATE, obj=place, after=snapshot(place))
+    data_version_bump(key="places")
     return place
 
 
@@ -127,6 +134,7 @@ def place_update(*, actor: User | None, place: Place, **fields: Any) -> Place:
         audit_record(
             actor=actor, action=AuditLog.Action.UPDATE, obj=place, before=before, after=after
         )
+        data_version_bump(key="places")
     return place
 
 
@@ -150,6 +158,7 @@ def place_verify(
         after=snapshot(place),
         note=note,
     )
+    data_version_bump(key="places")
     return place
 
 
@@ -388,6 +397,8 @@ def places_import_rows(
             counts["unchanged"] += 1
         if progress and (i % 200 == 0 or i == total):
             progress(i, total)
+    if counts["created"] or counts["updated"]:
+        data_version_bump(key="places")
     audit_record(
         actor=actor,
         action=AuditLog.Action.IMPORT,

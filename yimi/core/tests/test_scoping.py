@@ -88,3 +88,13 @@ def test_staff_without_area_sees_nothing(city, places):
 
     u = User.objects.create(username="stray", role=Role.DIRECTOR)
     assert not Place.objects.visible_to(u, "change").exists()
+
+
+def test_rows_public_to_all_are_seen_by_area_staff_too(city):
+    from yimi.places.models import Theme
+    from yimi.places.services import theme_create
+
+    theme_create(actor=None, slug="b-theme", name="乙区主题", area=city["B"])
+    director_a = make_user(Role.DIRECTOR, city["CA1"])
+    assert list(Theme.objects.visible_to(director_a).values_list("slug", flat=True)) == ["b-theme"]
+    assert not Theme.objects.visible_to(director_a, "change").exists()
