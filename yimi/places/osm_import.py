@@ -132,6 +132,8 @@ def _apply(
     existing = {(p.osm_type, p.osm_id): p for p in Place.objects.filter(source=Place.Source.OSM)}
     seen = set()
     audit_rows = []
+    created: list[Place] = []
+    updated: list[tuple[Place, dict]] = []
     total = len(extract.places)
     for i, op in enumerate(extract.places, start=1):
         key = (op.osm_type, op.osm_id)
@@ -150,11 +152,7 @@ def _apply(
                 **fields,
             )
             _locate(place, idx)
-            place.save()
-            counts["places_created"] += 1
-            audit_rows.append(
-                _audit_row(actor, AuditLog.Action.CREATE, place, None, snapshot(place), file_name)
-            )
+            created.append(place)
         elif (place.osm_version or 0) < (op.version or 0) or (
             place.osm_version == op.version and _differs(place, fields)
         ):
@@ -165,15 +163,32 @@ def _apply(
             _locate(place, idx)
             if place.verification == Place.Verification.RETIRED:
                 place.verification = Place.Verification.UNVERIFIED
-            place.save()
-            counts["places_updated"] += 1
-            audit_rows.append(
-                _audit_row(actor, AuditLog.Action.UPDATE, place, before, snapshot(place), file_name)
-            )
+            updated.append((place, before))
         else:
             counts["places_unchanged"] += 1
         if progress and (i % 500 == 0 or i == total):
             progress("store-places", i, total)
+    # Written in bulk: a city extract has thousands of places. The primary keys come back from
+    # the insert (SQLite ≥ 3.35, PostgreSQL), so every new place still gets its audit row.
+    Place.objects.bulk_create(created, batch_size=1000)
+    now = timezone.now()
+    for place, _before in updated:
+        place.updated_at = now
+    Place.objects.bulk_update(
+        [p for p, _b in updated],
+        [*OSM_FIELDS, "area", "h3_cell", "verification", "updated_at"],
+        batch_size=1000,
+    )
+    counts["places_created"] = len(created)
+    counts["places_updated"] = len(updated)
+    for place in created:
+        audit_rows.append(
+            _audit_row(actor, AuditLog.Action.CREATE, place, None, snapshot(place), file_name)
+        )
+    for place, before in updated:
+        audit_rows.append(
+            _audit_row(actor, AuditLog.Action.UPDATE, place, before, snapshot(place), file_name)
+        )
     # OSM objects gone from a file that covers them and is newer: the place closed or moved
     # out of OSM; retire it (kept for history, hidden from the public map).
     min_lon, min_lat, max_lon, max_lat = extract.bounds
