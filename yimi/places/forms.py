@@ -97,5 +97,7 @@ class RouteForm(forms.Form):
         places = {p.pk: p for p in Place.objects.filter(pk__in=ids)}
         missing = [i for i in ids if i not in places]
         if missing:
-            raise forms.ValidationError(_("No such place: %(ids)s") % {"ids": missing})
+            raise forms.ValidationError(
+                _("No such place: %(ids)s") % {"ids": ", ".join(str(i) for i in missing)}
+            )
         return [places[i] for i in ids]

@@ -186,7 +186,10 @@ def trip_plan(
     places = {p.pk: p for p in Place.objects.visible_to(user).filter(pk__in=ids)}
     missing = [i for i in ids if i not in places]
     if missing:
-        raise ServiceError(_("No such place: %(ids)s") % {"ids": missing}, code="not_found")
+        raise ServiceError(
+            _("No such place: %(ids)s") % {"ids": ", ".join(str(i) for i in missing)},
+            code="not_found",
+        )
     ordered = [places[i] for i in ids]
     pts = [(p.lon, p.lat) for p in ordered]
     if start is not None:

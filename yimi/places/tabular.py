@@ -106,8 +106,15 @@ class RowError:
         return {"row": self.row, "column": self.column, "message": self.message}
 
     def __str__(self) -> str:
-        return _("row %(row)s, column “%(col)s”: %(msg)s") % {
-            "row": self.row,
+        if isinstance(self.row, int):
+            return _("row %(row)s, column “%(col)s”: %(msg)s") % {
+                "row": self.row,
+                "col": self.column,
+                "msg": self.message,
+            }
+        # GeoJSON: the "row" is already a label such as "feature 3".
+        return _("%(where)s, field “%(col)s”: %(msg)s") % {
+            "where": self.row,
             "col": self.column,
             "msg": self.message,
         }
@@ -377,11 +384,11 @@ def parse_geojson(content: bytes, file_name: str, *, default_crs: str = "wgs84")
         try:
             geom = shape(feat.get("geometry"))
         except Exception:
-            result.errors.append(RowError(label, "geometry", _("is missing or not valid.")))
+            result.errors.append(RowError(label, _("geometry"), _("is missing or not valid.")))
             continue
         if geom.is_empty or geom.geom_type not in ("Point", "Polygon", "MultiPolygon"):
             result.errors.append(
-                RowError(label, "geometry", _("must be a Point, Polygon or MultiPolygon."))
+                RowError(label, _("geometry"), _("must be a Point, Polygon or MultiPolygon."))
             )
             continue
         pt = geom if geom.geom_type == "Point" else geom.representative_point()

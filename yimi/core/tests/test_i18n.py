@@ -16,6 +16,9 @@ LOCALE = ROOT / "yimi" / "locale"
 def test_pages_are_chinese_by_default_and_english_on_request(client):
     zh = client.get("/login/").content.decode()
     assert 'lang="zh-Hans"' in zh and "登录" in zh
+    # A browser that asks for English still gets Chinese until the user picks English.
+    zh2 = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="zh-Hans"' in zh2
     client.post("/i18n/setlang/", {"language": "en", "next": "/login/"})
     en = client.get("/login/").content.decode()
     assert 'lang="en"' in en and "Log in" in en

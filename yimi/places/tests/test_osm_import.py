@@ -128,7 +128,7 @@ def test_a_broken_file_is_refused_with_its_name(db, tmp_path):
 def test_cli_prints_counts_per_category(db, sample_osm_path, capsys):
     call_command("import_osm", str(sample_osm_path), "--no-progress")
     out = capsys.readouterr().out
-    assert "幼儿园: 2" in out or "Kindergarten: 2" in out
+    assert "幼儿园：2" in out or "Kindergarten: 2" in out
 
 
 def test_pbf_gives_the_same_places(db, sample_osm_path, sample_pbf_path, tmp_path):

@@ -52,7 +52,7 @@ def print_import_summary(out, run) -> None:
         }
     )
     for code, n in c.get("per_category", {}).items():
-        out.write(f"    {Category(code).label}: {n}")
+        out.write("    " + _("%(category)s: %(n)s") % {"category": Category(code).label, "n": n})
     out.write(
         _("  walking network: %(n)s nodes, %(e)s edges, %(w)s ways changed")
         % {"n": c["network_nodes"], "e": c["network_edges"], "w": c["network_ways_changed"]}

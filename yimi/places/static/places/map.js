@@ -11,6 +11,10 @@
   // ---- i18n -------------------------------------------------------------------------------
   const _ = (s) => (typeof window.gettext === 'function' ? window.gettext(s) : s);
   // Named ngettext so that makemessages (xgettext) finds the plural strings.
+  // Chinese joins sentences without a space and lists with 、; English with a space and ", ".
+  const isZh = (document.documentElement.lang || '').toLowerCase().startsWith('zh');
+  const SENTENCE_SEP = isZh ? '' : ' ';
+  const LIST_SEP = isZh ? '、' : ', ';
   const ngettext = (s, p, n) => (typeof window.ngettext === 'function' ? window.ngettext(s, p, n) : (n === 1 ? s : p));
   const fmt = (s, obj) => (typeof window.interpolate === 'function'
     ? window.interpolate(s, obj, true)
@@ -506,7 +510,7 @@
     if (!count) text = state.q ? fmt(_('Nothing found for “%(q)s”. Try a shorter name.'), { q: state.q }) : _('No places match these filters.');
     else if (state.q) text = fmt(ngettext('%(n)s place matches “%(q)s”.', '%(n)s places match “%(q)s”.', count), { n: count, q: state.q });
     else text = fmt(ngettext('%(n)s place.', '%(n)s places.', count), { n: count });
-    if (count > results.length) text += ` ${fmt(_('Showing the first %(n)s; search or filter to narrow the list.'), { n: results.length })}`;
+    if (count > results.length) text += SENTENCE_SEP + `${fmt(_('Showing the first %(n)s; search or filter to narrow the list.'), { n: results.length })}`;
     listStatus.textContent = text;
   }
 
@@ -969,9 +973,9 @@
           ? _('Nothing within a %(r)s walk. Walks are often longer than the straight line the circle shows.')
           : _('Nothing within %(r)s.'), { r: fmtDist(res.radius_m || radius) }));
       }
-      if (state.cats.size) parts.push(fmt(_('Only: %(cats)s.'), { cats: [...state.cats].map((c) => catLabels.get(c) || c).join(', ') }));
+      if (state.cats.size) parts.push(fmt(_('Only: %(cats)s.'), { cats: [...state.cats].map((c) => catLabels.get(c) || c).join(LIST_SEP) }));
       if (outsideExtent(latlng)) parts.push(_('This point is outside the area the map covers.'));
-      nearbyStatus.textContent = parts.join(' ');
+      nearbyStatus.textContent = parts.join(SENTENCE_SEP);
       const bigger = Array.from(radiusSel.options).find((o) => Number(o.value) > radius);
       if (!results.length && bigger) {
         nearbyStatus.append(' ', el('button', {

@@ -1,0 +1,677 @@
+"""Exact walking distances between places snapped to a :class:`~yimi.analysis.graph.WalkGraph`.
+
+The nearest facility of a kind for every home (one multi-source search) and every
+facility–home pair within a distance (bounded searches on small local subgraphs).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from pyproj import Transformer
+from scipy.sparse.csgraph import dijkstra
+
+from yimi.analysis.access._arrays import (
+    BoolArray,
+    FloatArray,
+    IntArray,
+    expand_ranges,
+    min_by_key,
+    weighted_bincount,
+)
+from yimi.analysis.graph import Snap, WalkGraph
+
+__all__ = ["Nearest", "NetworkArrays", "NetworkIndex", "Reach", "take"]
+
+# The cell grid of the bounded searches may hold at most this many cells per node (plus a
+# floor), so a graph spread over a huge, mostly empty box does not allocate a huge grid.
+_CELLS_PER_NODE = 4
+_MIN_CELLS = 4096
+# Absolute slack (metres) added to every straight-line disc, for rounding in the projection.
+_DISC_SLACK_M = 1.0
+
+
+@dataclass(frozen=True)
+class NetworkArrays:
+    """A walking network as plain arrays (what :meth:`WalkGraph.from_arrays` takes).
+
+    Attributes
+    ----------
+    lon, lat : ndarray of float64
+    edge_u, edge_v : ndarray of int64
+    edge_length_m : ndarray of float64
+    edge_highway : ndarray of str
+        OSM ``highway`` class of each edge.
+    generated : bool
+        True for synthetic networks (:mod:`~yimi.analysis.access.synthetic`), tiled copies of a
+        real one included; False for a real extract.
+    description : str
+        Where it came from (for generated ones: seed and parameters), for labelling results.
+    """
+
+    lon: FloatArray
+    lat: FloatArray
+    edge_u: IntArray
+    edge_v: IntArray
+    edge_length_m: FloatArray
+    edge_highway: np.ndarray
+    generated: bool = True
+    description: str = ""
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return int(self.lon.shape[0])
+
+    @property
+    def n_edges(self) -> int:
+        """Number of edges."""
+        return int(self.edge_u.shape[0])
+
+    def to_graph(self) -> WalkGraph:
+        """The :class:`WalkGraph` of these arrays."""
+        return WalkGraph.from_arrays(
+            self.lon, self.lat, self.edge_u, self.edge_v, self.edge_length_m
+        )
+
+
+@dataclass(frozen=True)
+class Nearest:
+    """The nearest source (facility) of every target (home), by walking distance.
+
+    Attributes
+    ----------
+    dist_m : ndarray of float64, shape (n_targets,)
+        Walking metres, both snap offsets included; ``inf`` where no source is reachable (other
+        component, unsnapped point, or no source at all).
+    source : ndarray of int64, shape (n_targets,)
+        Index of that source in the sources' :class:`~yimi.analysis.graph.Snap`, or -1. Ties
+        are broken by the search, not by index.
+    """
+
+    dist_m: FloatArray
+    source: IntArray
+
+    @property
+    def reachable(self) -> BoolArray:
+        """Boolean mask of the targets that reach some source."""
+        return self.source >= 0
+
+
+@dataclass(frozen=True)
+class Reach:
+    """All source–target pairs within a walking distance, as sparse triples.
+
+    Attributes
+    ----------
+    source, target : ndarray of int64
+        Indices into the sources' and the targets' :class:`~yimi.analysis.graph.Snap`, sorted by
+        ``(source, target)``; each pair appears once.
+    dist_m : ndarray of float64
+        Walking metres of each pair, snap offsets included (may be exactly 0).
+    n_sources, n_targets : int
+        Sizes of the two point sets.
+    limit_m : float
+        Every pair within this distance (inclusive) is listed, and no other.
+
+    Notes
+    -----
+    Distances are kept as triples rather than a sparse matrix because a distance of exactly 0
+    (a home at the facility's door) is a real entry that sparse formats tend to drop.
+    """
+
+    source: IntArray
+    target: IntArray
+    dist_m: FloatArray
+    n_sources: int
+    n_targets: int
+    limit_m: float
+
+    def __post_init__(self) -> None:
+        if not (self.source.shape == self.target.shape == self.dist_m.shape):
+            raise ValueError("source, target and dist_m must have the same length")
+
+    def __len__(self) -> int:
+        return int(self.source.shape[0])
+
+    def _check(self, threshold_m: float) -> float:
+        t = float(threshold_m)
+        if not t >= 0:
+            raise ValueError("threshold_m must be a non-negative number")
+        if t > self.limit_m:
+            raise ValueError(
+                f"threshold_m={t} exceeds the search limit {self.limit_m}: pairs beyond the "
+                "limit were never searched"
+            )
+        return t
+
+    def within(self, threshold_m: float) -> BoolArray:
+        """Mask of the pairs within ``threshold_m`` (inclusive; at most :attr:`limit_m`)."""
+        return self.dist_m <= self._check(threshold_m)
+
+    def counts(self, threshold_m: float) -> IntArray:
+        """Number of sources within ``threshold_m`` of each target, shape (n_targets,)."""
+        keep = self.within(threshold_m)
+        return np.bincount(self.target[keep], minlength=self.n_targets).astype(np.int64)
+
+    def coverage(self, threshold_m: float) -> sp.csr_array:
+        """Boolean sparse matrix (n_sources, n_targets): target within ``threshold_m``."""
+        keep = self.within(threshold_m)
+        return sp.csr_array(
+            (np.ones(int(keep.sum()), dtype=bool), (self.source[keep], self.target[keep])),
+            shape=(self.n_sources, self.n_targets),
+        )
+
+    def nearest(self) -> Nearest:
+        """Nearest source of each target among the listed pairs (``inf`` beyond the limit).
+
+        Ties are broken by the lowest source index.
+        """
+        dist = np.full(self.n_targets, np.inf)
+        src = np.full(self.n_targets, -1, dtype=np.int64)
+        if len(self):
+            order = np.lexsort((self.source, self.dist_m, self.target))
+            t = self.target[order]
+            first = np.ones(t.shape[0], dtype=bool)
+            first[1:] = t[1:] != t[:-1]
+            dist[t[first]] = self.dist_m[order][first]
+            src[t[first]] = self.source[order][first]
+        return Nearest(dist_m=dist, source=src)
+
+    def select_sources(self, sources: IntArray) -> Reach:
+        """The pairs of a subset of sources, renumbered ``0 .. len(sources) - 1`` in that order.
+
+        Parameters
+        ----------
+        sources : ndarray of int64
+            Distinct source indices to keep.
+        """
+        sources = np.asarray(sources, dtype=np.int64)
+        new = np.full(self.n_sources, -1, dtype=np.int64)
+        new[sources] = np.arange(sources.shape[0])
+        keep = new[self.source] >= 0
+        s, t, d = new[self.source[keep]], self.target[keep], self.dist_m[keep]
+        order = np.lexsort((t, s))
+        return Reach(
+            s[order], t[order], d[order], int(sources.shape[0]), self.n_targets, self.limit_m
+        )
+
+
+class NetworkIndex:
+    """A walking graph prepared for many exact searches from snapped places.
+
+    Parameters
+    ----------
+    graph : WalkGraph
+        The walking network. Its edge lengths must be at least the straight-line distance
+        between their end nodes (true for geodesic lengths and lengths along curved ways).
+    cell_m : float, default 100.0
+        Side of the square cells of the spatial grid used to cut out local subgraphs; enlarged
+        automatically when the graph's extent would need more than four cells per node.
+
+    Attributes
+    ----------
+    graph : WalkGraph
+    stretch : float
+        The largest ratio of straight-line (projected) extent to walking length over the edges,
+        at least 1; ``inf`` when an edge of length 0 joins distinct positions (then
+        :meth:`reach` refuses to run).
+
+    Notes
+    -----
+    **Nearest facility.** scipy's dijkstra has no per-source start distance, so each facility
+    becomes a temporary virtual node with one-way edges to its edge's two end nodes, weighted
+    offset + distance along the edge; one ``dijkstra(min_only=True)`` from all virtual nodes
+    labels every network node with its nearest facility. A home then takes the better of its
+    two end nodes (plus its own distance along the edge and its offset); facilities on the
+    home's own edge are also compared by the direct walk along that edge.
+
+    **Bounded searches.** ``dijkstra(limit=L)`` still returns a dense array over all nodes per
+    source (scipy issue 16585). A walk of length ``<= r`` from a snapped point never leaves the
+    straight-line disc of radius ``r`` around it (edge lengths are at least straight-line
+    distances), so the search from a facility runs exactly on the subgraph of nodes inside that
+    disc. Rather than trusting the convention, the index measures the largest ratio of an edge's
+    straight line in its projection to its given length (:attr:`stretch`; about 1 + 1e-5 for
+    geodesic lengths, the projection's scale error) and widens the discs by it, plus 1 m for
+    rounding: exact for any lengths, only slower where lengths are shorter than straight lines.
+    The subgraphs of a batch of facilities are laid out as disjoint blocks of one sparse matrix,
+    each with its facility's virtual node, and searched in a single
+    ``dijkstra(min_only=True)`` call: a block is reachable only from its own virtual node, so
+    each block gets exactly its facility's distances.
+
+    Nodes are renumbered in grid-cell order once, so the nodes of each disc are gathered from a
+    few contiguous runs and come out sorted.
+    """
+
+    def __init__(self, graph: WalkGraph, *, cell_m: float = 100.0) -> None:
+        if not cell_m > 0:
+            raise ValueError("cell_m must be positive")
+        self.graph = graph
+        self._fwd = Transformer.from_crs("EPSG:4326", graph.crs, always_xy=True)
+        x, y = self.project(graph.lon, graph.lat)
+        n = graph.n_nodes
+        if n:
+            x0, y0 = float(x.min()), float(y.min())
+            width, height = float(x.max()) - x0, float(y.max()) - y0
+        else:
+            x0 = y0 = width = height = 0.0
+        self.stretch = _stretch(graph, x, y)
+        max_cells = max(_CELLS_PER_NODE * n, _MIN_CELLS)
+        cell = float(cell_m)
+        while (math.floor(width / cell) + 1) * (math.floor(height / cell) + 1) > max_cells:
+            cell *= 2.0
+        self.cell_m = cell
+        self._x0, self._y0 = x0, y0
+        self._ncx = math.floor(width / cell) + 1
+        self._ncy = math.floor(height / cell) + 1
+        cx = np.floor((x - x0) / cell).astype(np.int64)
+        cy = np.floor((y - y0) / cell).astype(np.int64)
+        cell_id = cy * self._ncx + cx
+        order = np.argsort(cell_id, kind="stable")
+        rank = np.empty(n, dtype=np.int64)
+        rank[order] = np.arange(n)
+        self._order = order
+        self._rank = rank
+        self._x = x[order]
+        self._y = y[order]
+        counts = np.bincount(cell_id, minlength=self._ncx * self._ncy)
+        self._cell_start = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        # The adjacency in cell order (rows and columns renumbered).
+        csr = graph.csr
+        old_ptr = csr.indptr.astype(np.int64)
+        deg = np.diff(old_ptr)[order]
+        ent, _ = expand_ranges(old_ptr[order], deg)
+        self._indptr = np.concatenate(([0], np.cumsum(deg))).astype(np.int64)
+        self._indices = rank[csr.indices[ent]]
+        self._data = np.asarray(csr.data, dtype=np.float64)[ent]
+
+    # ------------------------------------------------------------------ helpers
+
+    def project(self, lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Project WGS-84 points into the graph's local metric plane (metres)."""
+        x, y = self._fwd.transform(np.asarray(lon, np.float64), np.asarray(lat, np.float64))
+        return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+
+    def _check_snap(self, s: Snap, name: str) -> None:
+        snapped = s.edge >= 0
+        if snapped.any() and int(s.edge[snapped].max()) >= self.graph.n_edges:
+            raise ValueError(f"{name} was snapped to a different graph")
+
+    # ------------------------------------------------------------------ nearest
+
+    def nearest(self, sources: Snap, targets: Snap) -> Nearest:
+        """Nearest source of every target, by walking distance with snap offsets.
+
+        Parameters
+        ----------
+        sources : Snap
+            Facilities of one kind, snapped to this graph (unsnapped ones are ignored).
+        targets : Snap
+            Homes (demand points) snapped to this graph.
+
+        Returns
+        -------
+        Nearest
+            Distance and source index for every target.
+        """
+        self._check_snap(sources, "sources")
+        self._check_snap(targets, "targets")
+        n = self.graph.n_nodes
+        dist_out = np.full(len(targets), np.inf)
+        src_out = np.full(len(targets), -1, dtype=np.int64)
+        si = np.flatnonzero(sources.snapped)
+        ti = np.flatnonzero(targets.snapped)
+        f = si.shape[0]
+        if not (f and ti.size):
+            return Nearest(dist_out, src_out)
+        csr = self.graph.csr
+        w_u = sources.offset_m[si] + sources.dist_from_u_m[si]
+        w_v = sources.offset_m[si] + sources.dist_from_v_m[si]
+        idx_dtype = np.int32 if max(n + f, csr.nnz + 2 * f) < np.iinfo(np.int32).max else np.int64
+        indptr = np.concatenate([csr.indptr, csr.indptr[-1] + 2 * np.arange(1, f + 1)]).astype(
+            idx_dtype
+        )
+        indices = np.concatenate(
+            [csr.indices, np.column_stack([sources.u[si], sources.v[si]]).ravel()]
+        ).astype(idx_dtype)
+        data = np.concatenate([csr.data, np.column_stack([w_u, w_v]).ravel()])
+        aug = sp.csr_array((data, indices, indptr), shape=(n + f, n + f), copy=False)
+        dist, _, src = dijkstra(
+            aug,
+            directed=True,
+            indices=np.arange(n, n + f),
+            min_only=True,
+            return_predecessors=True,
+        )
+        src = np.asarray(src, dtype=np.int64)
+        tu, tv = targets.u[ti], targets.v[ti]
+        via_u = dist[tu] + targets.dist_from_u_m[ti]
+        via_v = dist[tv] + targets.dist_from_v_m[ti]
+        use_u = via_u <= via_v
+        best = np.where(use_u, via_u, via_v)
+        node_src = np.where(use_u, src[tu], src[tv])
+        best_src = np.where(node_src >= 0, node_src - n, -1)
+
+        # Facilities on the target's own edge: the direct walk along it may be shorter.
+        pt, ps, direct = _same_edge_pairs(sources, si, targets, ti)
+        if pt.size:
+            order = np.lexsort((ps, direct, pt))
+            first = np.ones(order.shape[0], dtype=bool)
+            first[1:] = pt[order][1:] != pt[order][:-1]
+            bt, bs, bd = pt[order][first], ps[order][first], direct[order][first]
+            better = bd < best[bt]
+            best[bt[better]] = bd[better]
+            best_src[bt[better]] = bs[better]
+        reached = np.isfinite(best)
+        dist_out[ti] = np.where(reached, best + targets.offset_m[ti], np.inf)
+        src_out[ti] = np.where(reached, si[np.maximum(best_src, 0)], -1)
+        return Nearest(dist_out, src_out)
+
+    # ------------------------------------------------------------------ bounded searches
+
+    def reach(
+        self,
+        sources: Snap,
+        targets: Snap,
+        limit_m: float,
+        *,
+        max_batch_nodes: int = 2_000_000,
+    ) -> Reach:
+        """Every source–target pair within ``limit_m`` walking metres (exact, offsets included).
+
+        Parameters
+        ----------
+        sources : Snap
+            Facilities (or candidate sites), snapped to this graph.
+        targets : Snap
+            Homes (demand points), snapped to this graph.
+        limit_m : float
+            Largest walking distance of interest (inclusive).
+        max_batch_nodes : int, default 2,000,000
+            Approximate number of subgraph nodes searched per dijkstra call; bounds the memory
+            of one batch (roughly 100 bytes per node).
+
+        Returns
+        -------
+        Reach
+            The pairs, their distances, sorted by (source, target).
+        """
+        self._check_snap(sources, "sources")
+        self._check_snap(targets, "targets")
+        limit = float(limit_m)
+        if not (limit >= 0 and math.isfinite(limit)):
+            raise ValueError("limit_m must be a finite, non-negative number")
+        if max_batch_nodes < 1:
+            raise ValueError("max_batch_nodes must be positive")
+        if not math.isfinite(self.stretch):
+            raise ValueError(
+                "the graph has edges of length 0 between distinct positions, so a walk's extent "
+                "cannot be bounded; give such edges their straight-line length"
+            )
+        n_s, n_t = len(sources), len(targets)
+        si = np.flatnonzero(sources.snapped & (sources.offset_m <= limit))
+        ti = np.flatnonzero(targets.snapped)
+        parts: list[tuple[IntArray, FloatArray]] = []
+        if si.size and ti.size:
+            parts = self._bounded(sources, si, targets, ti, limit, max_batch_nodes)
+        if parts:
+            # Batches cover increasing source ranges and each is sorted: no global sort needed.
+            keys = np.concatenate([k for k, _ in parts])
+            vals = np.concatenate([v for _, v in parts])
+        else:
+            keys, vals = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+        return Reach(
+            source=keys // max(n_t, 1),
+            target=keys % max(n_t, 1),
+            dist_m=vals,
+            n_sources=n_s,
+            n_targets=n_t,
+            limit_m=limit,
+        )
+
+    def _bounded(
+        self,
+        sources: Snap,
+        si: IntArray,
+        targets: Snap,
+        ti: IntArray,
+        limit: float,
+        max_batch_nodes: int,
+    ) -> list[tuple[IntArray, FloatArray]]:
+        """Pairs within the limit, as sorted unique keys ``source * n_targets + target``."""
+        n = self.graph.n_nodes
+        n_t = len(targets)
+        px, py = self.project(sources.lon[si], sources.lat[si])
+        radius = (limit - sources.offset_m[si]) * self.stretch + _DISC_SLACK_M
+        rows = self._disc_rows(px, py, radius)
+        per_source = weighted_bincount(rows.owner, rows.length.astype(np.float64), si.shape[0])
+
+        # Homes hanging off each node (cell order): both end nodes of a home's edge.
+        inc_node = np.concatenate([self._rank[targets.u[ti]], self._rank[targets.v[ti]]])
+        inc_target = np.concatenate([ti, ti])
+        inc_along = np.concatenate([targets.dist_from_u_m[ti], targets.dist_from_v_m[ti]])
+        order = np.argsort(inc_node, kind="stable")
+        inc_target, inc_along = inc_target[order], inc_along[order]
+        inc_ptr = np.concatenate(([0], np.cumsum(np.bincount(inc_node, minlength=n)))).astype(
+            np.int64
+        )
+        t_offset = targets.offset_m
+
+        # Sources and homes on one edge, sorted by source so each batch takes a slice.
+        pt, ps, direct = _same_edge_pairs(sources, si, targets, ti)
+        direct = direct + t_offset[pt]
+        near = direct <= limit
+        order = np.argsort(ps[near], kind="stable")
+        same_src, same_tgt, same_val = ps[near][order], pt[near][order], direct[near][order]
+
+        out: list[tuple[IntArray, FloatArray]] = []
+        row_ptr = np.concatenate(([0], np.cumsum(rows.n_rows)))
+        for lo, hi in _batches(per_source, max_batch_nodes):
+            dist, pos, blk = self._search_batch(
+                rows, row_ptr, lo, hi, px, py, radius, sources, si, limit
+            )
+            reached = np.flatnonzero(dist <= limit)
+            node = pos[reached]
+            cnt = inc_ptr[node + 1] - inc_ptr[node]
+            ent, k = expand_ranges(inc_ptr[node], cnt)
+            tgt = inc_target[ent]
+            val = (dist[reached][k] + inc_along[ent]) + t_offset[tgt]
+            src = si[lo + blk[reached][k]]
+            ok = val <= limit
+            s_lo = int(np.searchsorted(same_src, si[lo], side="left"))
+            s_hi = int(np.searchsorted(same_src, si[hi - 1], side="right"))
+            keys = np.concatenate(
+                [src[ok] * n_t + tgt[ok], same_src[s_lo:s_hi] * n_t + same_tgt[s_lo:s_hi]]
+            )
+            vals = np.concatenate([val[ok], same_val[s_lo:s_hi]])
+            if keys.size:
+                out.append(min_by_key(keys, vals))
+        return out
+
+    def _disc_rows(self, px: FloatArray, py: FloatArray, radius: FloatArray) -> _Rows:
+        """Runs of cell-ordered nodes covering each disc's bounding square, one per cell row."""
+        cell = self.cell_m
+        fx0 = np.floor((px - radius - self._x0) / cell)
+        fx1 = np.floor((px + radius - self._x0) / cell)
+        fy0 = np.floor((py - radius - self._y0) / cell)
+        fy1 = np.floor((py + radius - self._y0) / cell)
+        valid = (
+            (radius >= 0)
+            & (fx1 >= 0)
+            & (fy1 >= 0)
+            & (fx0 <= self._ncx - 1)
+            & (fy0 <= self._ncy - 1)
+        )
+        cx0 = np.clip(fx0, 0, self._ncx - 1).astype(np.int64)
+        cx1 = np.clip(fx1, 0, self._ncx - 1).astype(np.int64)
+        cy0 = np.clip(fy0, 0, self._ncy - 1).astype(np.int64)
+        cy1 = np.clip(fy1, 0, self._ncy - 1).astype(np.int64)
+        n_rows = np.where(valid, cy1 - cy0 + 1, 0)
+        cy, owner = expand_ranges(cy0, n_rows)
+        start = self._cell_start[cy * self._ncx + cx0[owner]]
+        end = self._cell_start[cy * self._ncx + cx1[owner] + 1]
+        return _Rows(owner=owner, start=start, length=end - start, n_rows=n_rows)
+
+    def _search_batch(
+        self,
+        rows: _Rows,
+        row_ptr: IntArray,
+        lo: int,
+        hi: int,
+        px: FloatArray,
+        py: FloatArray,
+        radius: FloatArray,
+        sources: Snap,
+        si: IntArray,
+        limit: float,
+    ) -> tuple[FloatArray, IntArray, IntArray]:
+        """Distances from sources ``si[lo:hi]`` to the nodes of their discs (one dijkstra call).
+
+        Returns the distances, the (cell-order) node and the block (source - lo) of each entry.
+        """
+        r0, r1 = int(row_ptr[lo]), int(row_ptr[hi])
+        run_start, run_len = rows.start[r0:r1], rows.length[r0:r1]
+        pos_all, run_of = expand_ranges(run_start, run_len)
+        blk_all = rows.owner[r0:r1][run_of] - lo
+        dx = self._x[pos_all] - px[lo + blk_all]
+        dy = self._y[pos_all] - py[lo + blk_all]
+        r = radius[lo + blk_all]
+        inside = dx * dx + dy * dy <= r * r
+        pos, blk = pos_all[inside], blk_all[inside]
+        n = self.graph.n_nodes
+        # Gathered nodes are sorted within each block and blocks come in order, so these keys
+        # are sorted and a neighbour's local index is found by binary search.
+        keys = blk * n + pos
+
+        def local_index(node: IntArray, block: IntArray) -> IntArray:
+            if not keys.size:
+                return np.full(node.shape[0], -1, dtype=np.int64)
+            key = block * n + node
+            at = np.minimum(np.searchsorted(keys, key), keys.shape[0] - 1)
+            return np.where(keys[at] == key, at, -1)
+
+        k_nodes = pos.shape[0]
+        n_blocks = hi - lo
+        deg = self._indptr[pos + 1] - self._indptr[pos]
+        ent, row = expand_ranges(self._indptr[pos], deg)
+        col = local_index(self._indices[ent], blk[row])
+        ok = col >= 0
+        row, col, w = row[ok], col[ok], self._data[ent[ok]]
+
+        # One virtual node per block: the facility's snapped point.
+        s_idx = si[lo:hi]
+        vb = np.repeat(np.arange(n_blocks, dtype=np.int64), 2)
+        vnode = self._rank[np.column_stack([sources.u[s_idx], sources.v[s_idx]]).ravel()]
+        vw = np.column_stack(
+            [
+                sources.offset_m[s_idx] + sources.dist_from_u_m[s_idx],
+                sources.offset_m[s_idx] + sources.dist_from_v_m[s_idx],
+            ]
+        ).ravel()
+        vcol = local_index(vnode, vb)
+        vok = vcol >= 0
+
+        all_rows = np.concatenate([row, k_nodes + vb[vok]])
+        all_cols = np.concatenate([col, vcol[vok]])
+        all_w = np.concatenate([w, vw[vok]])
+        size = k_nodes + n_blocks
+        indptr = np.concatenate(([0], np.cumsum(np.bincount(all_rows, minlength=size))))
+        idx_dtype = np.int32 if max(size, all_w.shape[0]) < np.iinfo(np.int32).max else np.int64
+        mat = sp.csr_array(
+            (all_w, all_cols.astype(idx_dtype), indptr.astype(idx_dtype)),
+            shape=(size, size),
+            copy=False,
+        )
+        dist = dijkstra(
+            mat,
+            directed=True,
+            indices=np.arange(k_nodes, size),
+            min_only=True,
+            limit=limit,
+        )
+        return np.asarray(dist[:k_nodes], dtype=np.float64), pos, blk
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """Runs of cell-ordered nodes covering the discs (one per disc and cell row)."""
+
+    owner: IntArray  # the disc of each run
+    start: IntArray  # first node (cell order) of each run
+    length: IntArray  # nodes in each run
+    n_rows: IntArray  # per disc: its number of runs
+
+
+def _stretch(graph: WalkGraph, x: FloatArray, y: FloatArray) -> float:
+    """Largest projected straight line per metre of given edge length (at least 1)."""
+    if not graph.n_edges:
+        return 1.0
+    u, v = graph.edge_u, graph.edge_v
+    straight = np.hypot(x[u] - x[v], y[u] - y[v])
+    length = graph.edge_length_m
+    # Sub-millimetre lines (nodes at one position) are covered by the disc's absolute slack.
+    check = straight > 1e-3
+    if not check.any():
+        return 1.0
+    with np.errstate(divide="ignore"):
+        ratio = straight[check] / length[check]
+    # A hair above the measured ratio, for rounding in the comparisons against it.
+    return max(1.0, float(ratio.max())) * (1.0 + 1e-9)
+
+
+def take(snap: Snap, indices: IntArray) -> Snap:
+    """The snap of a subset of the points, in the order of ``indices``."""
+    idx = np.asarray(indices, dtype=np.int64)
+    return Snap(
+        point_lon=snap.point_lon[idx],
+        point_lat=snap.point_lat[idx],
+        edge=snap.edge[idx],
+        u=snap.u[idx],
+        v=snap.v[idx],
+        dist_from_u_m=snap.dist_from_u_m[idx],
+        dist_from_v_m=snap.dist_from_v_m[idx],
+        offset_m=snap.offset_m[idx],
+        lon=snap.lon[idx],
+        lat=snap.lat[idx],
+    )
+
+
+def _same_edge_pairs(
+    sources: Snap, si: IntArray, targets: Snap, ti: IntArray
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """Target–source pairs on the same edge and their direct cost (source offset + along).
+
+    Returns target indices, source indices and ``offset_s + |s_u - t_u|`` (the target's offset
+    is not included).
+    """
+    s_edge = sources.edge[si]
+    order = np.argsort(s_edge, kind="stable")
+    sorted_edge = s_edge[order]
+    t_edge = targets.edge[ti]
+    lo = np.searchsorted(sorted_edge, t_edge, side="left")
+    hi = np.searchsorted(sorted_edge, t_edge, side="right")
+    pos, owner = expand_ranges(lo, hi - lo)
+    s = si[order[pos]]
+    t = ti[owner]
+    direct = sources.offset_m[s] + np.abs(sources.dist_from_u_m[s] - targets.dist_from_u_m[t])
+    return t, s, direct
+
+
+def _batches(per_source: FloatArray, max_nodes: int) -> list[tuple[int, int]]:
+    """Consecutive source ranges whose summed node counts stay near ``max_nodes``."""
+    out: list[tuple[int, int]] = []
+    n = per_source.shape[0]
+    if not n:
+        return out
+    cum = np.cumsum(per_source)
+    lo = 0
+    while lo < n:
+        base = cum[lo - 1] if lo else 0.0
+        hi = int(np.searchsorted(cum, base + max_nodes, side="right"))
+        hi = max(hi, lo + 1)
+        out.append((lo, min(hi, n)))
+        lo = hi
+    return out

@@ -1,0 +1,1 @@
+"""Rule packs shipped with Yimi (YAML data files, loaded by :mod:`yimi.analysis.access.rulepack`)."""
