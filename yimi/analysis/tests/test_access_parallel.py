@@ -7,20 +7,16 @@ import math
 from typing import Any
 
 import numpy as np
-import pytest
 
+from yimi.analysis.access.parallel import (
+    analyse_districts,
+    analyse_districts_serial,
+)
 from yimi.analysis.access.pipeline import AccessResult, District
 from yimi.analysis.access.synthetic import (
     generate_facilities,
     generate_grid_network,
     generate_population,
-)
-
-pytest.importorskip("distributed", reason="dask[distributed] is an optional dependency")
-
-from yimi.analysis.access.parallel import (  # noqa: E402 - after the optional-dependency skip
-    analyse_districts,
-    analyse_districts_serial,
 )
 
 
