@@ -35,6 +35,7 @@ class PlaceSchema(Schema):
     opening_hours: str
     age_min: int | None
     age_max: int | None
+    capacity: int | None
     accessible: bool | None
     nursing_room: bool | None
     family_toilet: bool | None
@@ -109,6 +110,7 @@ class PlaceIn(Schema):
     opening_hours: str = ""
     age_min: int | None = None
     age_max: int | None = None
+    capacity: int | None = Field(None, ge=0)
     accessible: bool | None = None
     nursing_room: bool | None = None
     family_toilet: bool | None = None
@@ -129,6 +131,7 @@ class PlacePatch(Schema):
     opening_hours: str | None = None
     age_min: int | None = None
     age_max: int | None = None
+    capacity: int | None = Field(None, ge=0)
     accessible: bool | None = None
     nursing_room: bool | None = None
     family_toilet: bool | None = None

@@ -42,6 +42,7 @@ def _row(p: Place, crs: str) -> dict[str, object]:
         "opening_hours": p.opening_hours,
         "age_min": p.age_min if p.age_min is not None else "",
         "age_max": p.age_max if p.age_max is not None else "",
+        "capacity": p.capacity if p.capacity is not None else "",
         "accessible": _yn(p.accessible),
         "nursing_room": _yn(p.nursing_room),
         "family_toilet": _yn(p.family_toilet),

@@ -35,6 +35,7 @@ class PlaceForm(forms.ModelForm):
             "opening_hours",
             "age_min",
             "age_max",
+            "capacity",
             "accessible",
             "nursing_room",
             "family_toilet",

@@ -65,6 +65,8 @@ class Place(models.Model):
     opening_hours = models.CharField(_("opening hours"), max_length=255, blank=True)
     age_min = models.PositiveSmallIntegerField(_("suited from age"), null=True, blank=True)
     age_max = models.PositiveSmallIntegerField(_("suited to age"), null=True, blank=True)
+    # Seats, places or childcare places (学位/托位/座位): the supply in accessibility analyses.
+    capacity = models.PositiveIntegerField(_("capacity"), null=True, blank=True)
     accessible = models.BooleanField(_("barrier-free"), null=True, blank=True)
     nursing_room = models.BooleanField(_("mother and baby room"), null=True, blank=True)
     family_toilet = models.BooleanField(_("family toilet"), null=True, blank=True)

@@ -32,6 +32,7 @@ COLUMNS: list[tuple[str, str, str, bool]] = [
     ("opening_hours", "开放时间", "opening_hours", False),
     ("age_min", "适龄下限", "age_min", False),
     ("age_max", "适龄上限", "age_max", False),
+    ("capacity", "容量", "capacity", False),
     ("accessible", "无障碍", "accessible", False),
     ("nursing_room", "母婴室", "nursing_room", False),
     ("family_toilet", "第三卫生间", "family_toilet", False),
@@ -326,6 +327,16 @@ def validate_row(
         and data["age_min"] > data["age_max"]
     ):
         errors.append(RowError(row, col["age_max"], _("is smaller than the lower age.")))
+    text = cells.get("capacity", "")
+    data["capacity"] = None
+    if text:
+        try:
+            cap = int(float(text))
+            if cap < 0 or cap != float(text):
+                raise ValueError
+            data["capacity"] = cap
+        except ValueError:
+            errors.append(RowError(row, col["capacity"], _("must be a whole number, 0 or more.")))
     for key in ("accessible", "nursing_room", "family_toilet"):
         data[key] = _bool(cells.get(key, ""), row, col[key], errors)
     fee = cells.get("fee", "").lower()
@@ -432,6 +443,7 @@ def template_xlsx() -> bytes:
             "06:00-21:00",
             "0",
             "14",
+            "",
             "是",
             "是",
             "否",
@@ -457,6 +469,7 @@ def template_xlsx() -> bytes:
         "lat": "小数度",
         "crs": "WGS-84（GPS、天地图）、GCJ-02（高德、腾讯）或 BD-09（百度）；留空则用导入时选择的坐标系",
         "age_min": "0–18 的整数",
+        "capacity": "学位、托位或座位数（整数），用于供需分析",
         "accessible": "是 / 否",
         "nursing_room": "是 / 否",
         "family_toilet": "是 / 否",

@@ -220,3 +220,17 @@ def test_export_then_import_round_trips_in_every_crs(city, fmt, crs):
     assert counts["created"] == 0
     if crs == "wgs84":
         assert counts == {"created": 0, "updated": 0, "unchanged": 1}
+
+
+def test_capacity_is_imported_and_checked(city):
+    header = ["名称", "类别", "经度", "纬度", "容量"]
+    ok = _import(_xlsx([["甲一幼儿园", "幼儿园", 116.1, 40.0, 270]], header=header), "c.xlsx")
+    assert ok["created"] == 1 and Place.objects.get().capacity == 270
+    bad = _import(
+        _xlsx(
+            [["乙", "幼儿园", 116.1, 40.0, "二百"], ["丙", "幼儿园", 116.1, 40.0, -3]],
+            header=header,
+        ),
+        "d.xlsx",
+    )
+    assert {(e.row, e.column) for e in bad.errors} == {(2, "容量"), (3, "容量")}

@@ -649,6 +649,7 @@
         fact(_('Opening hours'), p.opening_hours),
         fact(_('Ages'), agesText(p)),
         fact(_('Fee'), feeText(p.fee)),
+        p.capacity != null ? fact(_('Capacity'), String(p.capacity)) : null,
         phone ? fact(_('Phone'), phone) : null,
         website ? fact(_('Website'), website) : null,
         p.area_name ? fact(_('Area'), p.area_name) : null),
