@@ -11,3 +11,4 @@ if "YIMI_TEST_KEEP_ENV" not in os.environ:
     os.environ["YIMI_DATA_DIR"] = tempfile.mkdtemp(prefix="yimi-test-data-")
     os.environ["SECRET_KEY"] = "test-secret-key-not-for-production-0123456789abcdef"  # noqa: S105
     os.environ["YIMI_IGNORE_DOTENV"] = "1"
+    os.environ.setdefault("YIMI_TASKS", "immediate")

@@ -109,11 +109,13 @@ def _unexpected(request, exc):
 
 
 def _register_routers() -> None:
+    from yimi.access.api import router as access_router
     from yimi.core.api import router as core_router
     from yimi.places.api import router as places_router
 
     api.add_router("/", core_router)
     api.add_router("/", places_router)
+    api.add_router("/access", access_router)
 
 
 _register_routers()

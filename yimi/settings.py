@@ -58,8 +58,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "axes",
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
     "yimi.core",
     "yimi.places",
+    "yimi.access",
 ]
 
 MIDDLEWARE = [
@@ -163,6 +166,15 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- background work (imports, analyses, reports): Django's tasks framework (django-tasks) --------
+# "database" keeps the queue in Yimi's own database; `yimi serve` runs a worker beside the web
+# server (`yimi db_worker` runs one alone). "immediate" runs tasks in the request (tests, debugging).
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[env.str("YIMI_TASKS", default="database")]}}
 
 # --- the map's basemap ---------------------------------------------------------------------------
 # "none": draw the city's own imported streets, parks and water (works offline, on an intranet);

@@ -17,6 +17,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("yimi.core.urls")),
     path("map/", include("yimi.places.urls")),
+    path("access/", include("yimi.access.urls")),
     path("", RedirectView.as_view(pattern_name="places:map", permanent=False), name="home"),
 ]
 

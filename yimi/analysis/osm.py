@@ -330,6 +330,8 @@ class OsmBuilding:
         Centroid (WGS-84).
     name : str or None
         Chinese name.
+    geometry : dict or None
+        GeoJSON footprint (or land-use polygon), WGS-84, 6 decimals.
     """
 
     osm_type: str
@@ -341,6 +343,7 @@ class OsmBuilding:
     lon: float
     lat: float
     name: str | None = None
+    geometry: dict[str, Any] | None = None
 
 
 @dataclass
@@ -829,6 +832,7 @@ class _Collector:
                     round(centroid.x, _PLACE_DECIMALS),
                     round(centroid.y, _PLACE_DECIMALS),
                     _display_name(tags),
+                    _geojson(geom, _BASEMAP_DECIMALS),
                 )
             )
         if cls is None:

@@ -274,6 +274,36 @@ class WalkEdge(models.Model):
         return f"way/{self.way_id} {self.u_id}-{self.v_id}"
 
 
+class Building(models.Model):
+    """A residential building or residential land-use area from OSM: where children live.
+
+    The accessibility analysis allocates each area's children to these in proportion to floor
+    area (footprint × levels).
+    """
+
+    osm_type = models.CharField(max_length=10)
+    osm_id = models.BigIntegerField()
+    building = models.CharField(max_length=30, blank=True)
+    is_landuse = models.BooleanField(default=False)
+    levels = models.PositiveSmallIntegerField(null=True, blank=True)
+    footprint_m2 = models.FloatField()
+    lon = models.FloatField()
+    lat = models.FloatField()
+    name = models.CharField(max_length=200, blank=True)
+    geometry = models.JSONField(null=True, blank=True)
+    area = models.ForeignKey(
+        Area, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["osm_type", "osm_id"], name="building_unique_osm"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.osm_type}/{self.osm_id}"
+
+
 class BasemapFeature(models.Model):
     """Streets, parks, water and buildings from the import, drawn when no tile server is used."""
 

@@ -20,7 +20,7 @@ from yimi.analysis.osm import OsmExtract, read_osm
 from yimi.core.models import AuditLog, User
 from yimi.core.selectors import area_index
 from yimi.core.services import ServiceError, audit_record, data_version_bump, snapshot
-from yimi.places.models import BasemapFeature, OsmImport, Place, WalkEdge, WalkNode
+from yimi.places.models import BasemapFeature, Building, OsmImport, Place, WalkEdge, WalkNode
 from yimi.places.services import _locate
 from yimi.sample_data import sha256_of
 
@@ -109,6 +109,7 @@ def osm_import(
         + counts["places_retired"]
         + counts["network_ways_changed"]
         + counts["basemap_changed"]
+        + counts["buildings_changed"]
     )
     run.status = OsmImport.Status.DONE if changed else OsmImport.Status.UNCHANGED
     run.counts = counts
@@ -216,6 +217,7 @@ def _apply(
     counts["per_category"] = dict(sorted(per_category.items()))
     counts.update(_store_network(extract, progress))
     counts["basemap_changed"] = _store_basemap(extract)
+    counts["buildings_changed"] = _store_buildings(extract, idx)
     if counts["places_created"] or counts["places_updated"] or counts["places_retired"]:
         data_version_bump(key="places")
     if counts["network_ways_changed"]:
@@ -374,3 +376,37 @@ def _store_basemap(extract: OsmExtract) -> int:
         changed += 1
     BasemapFeature.objects.bulk_create(create, batch_size=1000)
     return changed
+
+
+def _store_buildings(extract: OsmExtract, idx) -> int:
+    """Residential buildings and land use, upserted by OSM id; returns how many changed."""
+    fields = ("building", "is_landuse", "levels", "footprint_m2", "lon", "lat", "name", "geometry")
+    existing = {
+        (b.osm_type, b.osm_id): b
+        for b in Building.objects.filter(osm_id__in=[b.osm_id for b in extract.buildings])
+    }
+    create, update = [], []
+    for ob in extract.buildings:
+        values = {
+            "building": ob.building or "",
+            "is_landuse": ob.is_landuse,
+            "levels": ob.levels,
+            "footprint_m2": round(float(ob.area_m2), 2),
+            "lon": ob.lon,
+            "lat": ob.lat,
+            "name": (ob.name or "")[:200],
+            "geometry": ob.geometry,
+        }
+        b = existing.get((ob.osm_type, ob.osm_id))
+        if b is None:
+            b = Building(osm_type=ob.osm_type, osm_id=ob.osm_id, **values)
+            b.area = idx.lookup(b.lon, b.lat)
+            create.append(b)
+        elif any(getattr(b, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(b, k, v)
+            b.area = idx.lookup(b.lon, b.lat)
+            update.append(b)
+    Building.objects.bulk_create(create, batch_size=1000)
+    Building.objects.bulk_update(update, [*fields, "area"], batch_size=1000)
+    return len(create) + len(update)

@@ -35,6 +35,12 @@ def test_sample_import_counts(imported):
     assert Place.objects.filter(category="kindergarten", name="清华大学洁华幼儿园").exists()
     assert c["network_edges"] == WalkEdge.objects.count() > 2000
     assert c["network_nodes"] == WalkNode.objects.count()
+    # 147 residential buildings and 6 residential land-use areas (see SOURCE.md).
+    from yimi.places.models import Building
+
+    assert Building.objects.filter(is_landuse=False).count() == 147
+    assert Building.objects.filter(is_landuse=True).count() == 6
+    assert c["buildings_changed"] == 153
     # Every place has a point inside the extract's region and an area when inside the demo box.
     inside = Place.objects.filter(
         lon__gte=116.3084, lon__lte=116.3320, lat__gte=39.9905, lat__lte=40.0123

@@ -58,3 +58,4 @@ def print_import_summary(out, run) -> None:
         % {"n": c["network_nodes"], "e": c["network_edges"], "w": c["network_ways_changed"]}
     )
     out.write(_("  basemap features changed: %(n)s") % {"n": c["basemap_changed"]})
+    out.write(_("  residential buildings changed: %(n)s") % {"n": c.get("buildings_changed", 0)})
