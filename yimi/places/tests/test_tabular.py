@@ -234,3 +234,22 @@ def test_capacity_is_imported_and_checked(city):
         "d.xlsx",
     )
     assert {(e.row, e.column) for e in bad.errors} == {(2, "容量"), (3, "容量")}
+
+
+def test_cli_import_and_export_round_trip(city, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    src = tmp_path / "in.xlsx"
+    src.write_bytes(_xlsx([["甲一游乐场", "儿童游乐场", 116.1, 40.0, "", "", "", "", "", "", ""]]))
+    call_command("import_places", str(src), "--crs", "gcj02")
+    p = Place.objects.get()
+    assert (p.lon, p.lat) == pytest.approx(coords.gcj02_to_wgs84(116.1, 40.0), abs=1e-9)
+    out = tmp_path / "out.csv"
+    call_command("export_places", str(out), "--crs", "gcj02")
+    rows = list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig"))))
+    assert rows[1][1] == "甲一游乐场" and float(rows[1][4]) == pytest.approx(116.1, abs=1e-6)
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(_xlsx([["", "公园", 116.1, 40.0, "", "", "", "", "", "", ""]]))
+    with pytest.raises(CommandError):
+        call_command("import_places", str(bad))
+    assert Place.objects.count() == 1
