@@ -36,6 +36,7 @@ for dom in ("django", "djangojs"):
             if "fuzzy" in e.flags:
                 e.flags.remove("fuzzy")
             e.previous_msgid = None
+            e.previous_msgid_plural = None
     po.save()
     left = [e.msgid for e in po if not e.translated() or "fuzzy" in e.flags]
     print(dom, "untranslated:", left)

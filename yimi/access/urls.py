@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from yimi.access import views
 
 app_name = "access"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("runs/<int:pk>/", views.run_view, name="run"),
+]

@@ -254,6 +254,9 @@ class WalkNode(models.Model):
     osm_id = models.BigIntegerField(unique=True)
     lon = models.FloatField()
     lat = models.FloatField()
+    # Mapped crossing (highway=crossing …) and traffic signals: safe routes to school use them.
+    crossing = models.BooleanField(default=False)
+    traffic_signals = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return f"node/{self.osm_id}"
@@ -269,6 +272,7 @@ class WalkEdge(models.Model):
     highway = models.CharField(max_length=30)
     name = models.CharField(max_length=200, blank=True)
     sidewalk = models.BooleanField(null=True)
+    crossing = models.BooleanField(default=False)  # part of a crossing way (footway=crossing)
 
     def __str__(self) -> str:
         return f"way/{self.way_id} {self.u_id}-{self.v_id}"

@@ -108,6 +108,7 @@ def osm_import(
         + counts["places_updated"]
         + counts["places_retired"]
         + counts["network_ways_changed"]
+        + counts["network_nodes_changed"]
         + counts["basemap_changed"]
         + counts["buildings_changed"]
     )
@@ -220,7 +221,7 @@ def _apply(
     counts["buildings_changed"] = _store_buildings(extract, idx)
     if counts["places_created"] or counts["places_updated"] or counts["places_retired"]:
         data_version_bump(key="places")
-    if counts["network_ways_changed"]:
+    if counts["network_ways_changed"] or counts["network_nodes_changed"]:
         data_version_bump(key="network")
     counts["stats"] = {k: v for k, v in extract.stats.items() if isinstance(v, int | float | str)}
     return counts
@@ -272,43 +273,71 @@ def _store_network(extract: OsmExtract, progress: Progress | None) -> dict[str, 
                 str(net.edge_highway[e]),
                 (net.edge_name[e] or "")[:200],
                 None if net.edge_sidewalk[e] is None else bool(net.edge_sidewalk[e]),
+                bool(net.edge_crossing[e]),
             )
         )
     old_by_way: dict[int, list[tuple]] = {}
     rows = (
         WalkEdge.objects.filter(way_id__in=list(new_by_way))
         .values_list(
-            "way_id", "u__osm_id", "v__osm_id", "length_m", "highway", "name", "sidewalk", "id"
+            "way_id",
+            "u__osm_id",
+            "v__osm_id",
+            "length_m",
+            "highway",
+            "name",
+            "sidewalk",
+            "crossing",
         )
         .order_by("id")
     )
-    for way_id, u, v, length, hw, name, sw, _pk in rows.iterator(chunk_size=5000):
-        old_by_way.setdefault(way_id, []).append((u, v, round(length, 3), hw, name, sw))
+    for way_id, u, v, length, hw, name, sw, cr in rows.iterator(chunk_size=5000):
+        old_by_way.setdefault(way_id, []).append((u, v, round(length, 3), hw, name, sw, cr))
     changed_ways = [w for w, edges in new_by_way.items() if old_by_way.get(w) != edges]
-    if not changed_ways:
-        return {"network_nodes": len(node_osm), "network_edges": n_edges, "network_ways_changed": 0}
-    # Nodes: insert the missing, move the moved.
+
+    # Nodes: insert the missing; update those that moved or whose crossing/signal tags changed
+    # (a crossing can be mapped on a node without its ways changing).
+    def node_values(i: int) -> tuple:
+        return (
+            float(net.lon[i]),
+            float(net.lat[i]),
+            bool(net.node_crossing[i]),
+            bool(net.node_traffic_signals[i]),
+        )
+
     existing = dict(WalkNode.objects.filter(osm_id__in=node_osm).values_list("osm_id", "id"))
-    missing = [
-        WalkNode(osm_id=node_osm[i], lon=float(net.lon[i]), lat=float(net.lat[i]))
-        for i in range(len(node_osm))
-        if node_osm[i] not in existing
-    ]
+    missing = []
+    for i in range(len(node_osm)):
+        if node_osm[i] not in existing:
+            lon, lat, cr, sig = node_values(i)
+            missing.append(
+                WalkNode(osm_id=node_osm[i], lon=lon, lat=lat, crossing=cr, traffic_signals=sig)
+            )
     WalkNode.objects.bulk_create(missing, batch_size=2000)
-    moved = []
+    changed_nodes = []
     position = {osm_id: i for i, osm_id in enumerate(node_osm)}
-    for n in WalkNode.objects.filter(osm_id__in=list(existing)).only("id", "osm_id", "lon", "lat"):
-        i = position[n.osm_id]
-        lon, lat = float(net.lon[i]), float(net.lat[i])
-        if (n.lon, n.lat) != (lon, lat):
-            n.lon, n.lat = lon, lat
-            moved.append(n)
-    WalkNode.objects.bulk_update(moved, ["lon", "lat"], batch_size=2000)
+    for n in WalkNode.objects.filter(osm_id__in=list(existing)).only(
+        "id", "osm_id", "lon", "lat", "crossing", "traffic_signals"
+    ):
+        values = node_values(position[n.osm_id])
+        if (n.lon, n.lat, n.crossing, n.traffic_signals) != values:
+            n.lon, n.lat, n.crossing, n.traffic_signals = values
+            changed_nodes.append(n)
+    WalkNode.objects.bulk_update(
+        changed_nodes, ["lon", "lat", "crossing", "traffic_signals"], batch_size=2000
+    )
+    if not changed_ways:
+        return {
+            "network_nodes": len(node_osm),
+            "network_edges": n_edges,
+            "network_ways_changed": 0,
+            "network_nodes_changed": len(missing) + len(changed_nodes),
+        }
     ids = dict(WalkNode.objects.filter(osm_id__in=node_osm).values_list("osm_id", "id"))
     WalkEdge.objects.filter(way_id__in=changed_ways).delete()
     new_edges = []
     for w in changed_ways:
-        for u, v, length, hw, name, sw in new_by_way[w]:
+        for u, v, length, hw, name, sw, cr in new_by_way[w]:
             new_edges.append(
                 WalkEdge(
                     u_id=ids[u],
@@ -318,6 +347,7 @@ def _store_network(extract: OsmExtract, progress: Progress | None) -> dict[str, 
                     highway=hw,
                     name=name,
                     sidewalk=sw,
+                    crossing=cr,
                 )
             )
     total = len(new_edges)
@@ -329,6 +359,7 @@ def _store_network(extract: OsmExtract, progress: Progress | None) -> dict[str, 
         "network_nodes": len(node_osm),
         "network_edges": n_edges,
         "network_ways_changed": len(changed_ways),
+        "network_nodes_changed": len(missing) + len(changed_nodes),
     }
 
 

@@ -50,6 +50,9 @@ class Command(BaseCommand):
             run = osm_import(actor=None, path=path, progress=progress)
         print_import_summary(self.stdout, run)
         build_themes_and_routes(actor=None, out=out)
+        from yimi.access.demo import build_access_demo
+
+        build_access_demo(out)
         out(
             _("Done. Map: http://%(h)s:%(p)s/map/  Log in: http://%(h)s:%(p)s/login/")
             % {"h": host, "p": port}
