@@ -31,11 +31,11 @@ echo "== tests on SQLite =="
 "$VENV/bin/python" -m pytest "$@"
 
 if [ -n "$pg_bin" ] && [ -z "${YIMI_SKIP_POSTGRES:-}" ]; then
-  echo "== core and places tests on PostgreSQL =="
+  echo "== core, places and access tests on PostgreSQL =="
   . scripts/postgres.sh
   start_postgres "$pg_bin"
   trap stop_postgres EXIT
-  DATABASE_URL="$PG_URL" "$VENV/bin/python" -m pytest yimi/core yimi/places -m "not browser" "$@"
+  DATABASE_URL="$PG_URL" "$VENV/bin/python" -m pytest yimi/core yimi/places yimi/access -m "not browser" "$@"
 else
   echo "PostgreSQL is not installed: the PostgreSQL run was skipped (see README, 'Tests')." >&2
   [ -n "${CI:-}" ] && exit 1
