@@ -1,5 +1,5 @@
 # The two commands that work on a fresh clone: `make demo` and `make test`.
-.PHONY: demo test openapi messages lint format bench
+.PHONY: demo test openapi messages lint format bench bench-access
 
 demo:
 	./scripts/demo.sh $(ARGS)
@@ -23,3 +23,8 @@ format:
 
 bench:
 	. scripts/venv.sh && $$VENV/bin/python -m pip install -q -e ".[bench]" && $$VENV/bin/python bench/places/run.py $(ARGS)
+
+# Life-circle accessibility against networkx, OSMnx and pandana (pandana, AGPL, is benchmark-only:
+# `make bench-access ARGS=--setup-pandana` once puts it in its own environment under bench/results).
+bench-access:
+	. scripts/venv.sh && $$VENV/bin/python -m pip install -q -e ".[bench]" && $$VENV/bin/python bench/access/run.py $(ARGS)

@@ -362,6 +362,9 @@ class NetworkIndex:
             first = np.ones(order.shape[0], dtype=bool)
             first[1:] = pt[order][1:] != pt[order][:-1]
             bt, bs, bd = pt[order][first], ps[order][first], direct[order][first]
+            # The pairs name targets and sources by their index in the Snap; ``best`` and
+            # ``best_src`` are indexed by position among the snapped ones (ti, si: sorted).
+            bt, bs = np.searchsorted(ti, bt), np.searchsorted(si, bs)
             better = bd < best[bt]
             best[bt[better]] = bd[better]
             best_src[bt[better]] = bs[better]

@@ -223,3 +223,20 @@ def test_zero_length_between_distinct_positions_is_refused() -> None:
         index.reach(s, s, 100.0)
     # The nearest search needs no bound and still works.
     assert index.nearest(s, s).dist_m[0] == pytest.approx(2.0, abs=1e-3)
+
+
+def test_nearest_with_unsnapped_targets_keeps_same_edge_results_on_the_right_target() -> None:
+    # Regression: the same-edge correction used Snap indices where positions among the snapped
+    # targets were meant, so an unsnapped first target shifted results onto the wrong homes.
+    from yimi.analysis.access.network import NetworkIndex
+    from yimi.analysis.graph import WalkGraph
+
+    g = WalkGraph.from_arrays([116.0, 116.001, 116.002], [39.9] * 3, [0, 1], [1, 2])
+    idx = NetworkIndex(g)
+    src = g.snap([116.0], [39.9])
+    tg = g.snap([116.0, 116.0002, 116.0019], [39.0, 39.9, 39.9], max_offset_m=5)
+    got = idx.nearest(src, tg).dist_m
+    assert got[0] == float("inf")
+    ref = g.distance_matrix_snapped(src, tg)[0]
+    assert abs(got[1] - ref[1]) < 1e-6 and abs(got[2] - ref[2]) < 1e-6
+    assert got[2] > 150
