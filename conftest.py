@@ -26,3 +26,29 @@ def sample_pbf_path(sample_osm_path: Path) -> Path:
     if d is None or not (d / "beijing-haidian-wudaokou.osm.pbf").exists():
         pytest.skip("the .osm.pbf sample is not beside the repository (../shared/data/osm)")
     return d / "beijing-haidian-wudaokou.osm.pbf"
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def browser():
+    """Debian's Chromium driven by Playwright (never `playwright install`), headless."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            # No background networking: this machine's closed network refuses those connections.
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+                "--disable-quic",
+            ],
+        )
+        yield b
+        b.close()

@@ -64,27 +64,6 @@ def site(transactional_db, live_server, sample_osm_path):
     clear_cache()
 
 
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-                "--disable-quic",
-            ],
-        )
-        yield b
-        b.close()
-
-
 def _session_cookie(site) -> dict:
     """Log the user in with Django's test client and hand its session cookie to the browser."""
     from django.conf import settings

@@ -40,27 +40,6 @@ def site(transactional_db, live_server, sample_osm_path):
     clear_cache()
 
 
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-                "--disable-quic",
-            ],
-        )
-        yield b
-        b.close()
-
-
 def _phone(browser, lang="zh-CN"):
     ctx = browser.new_context(
         viewport={"width": 390, "height": 844},
