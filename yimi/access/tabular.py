@@ -6,7 +6,6 @@ Parsing and validation only: nothing here touches the database.
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from yimi.analysis import coords
 from yimi.analysis.access.ages import AGE_GROUPS
-from yimi.places.tabular import ImportFileError, RowError
+from yimi.core.tables import ImportFileError, RowError, read_table
 
 __all__ = [
     "DEMAND_COLUMNS",
@@ -99,93 +98,6 @@ class ParsedDemand:
 # ---------------------------------------------------------------------- reading files
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _raw_rows(content: bytes, file_name: str) -> list[list[Any]]:
-    lower = file_name.lower()
-    if lower.endswith(".xlsx"):
-        import zipfile
-
-        from openpyxl import load_workbook
-
-        try:
-            wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-            raise ImportFileError(
-                _("%(file)s is not a readable Excel (.xlsx) file: %(e)s")
-                % {"file": file_name, "e": exc}
-            ) from exc
-        return [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
-    if lower.endswith(".csv"):
-        # Excel in China saves CSV as GBK unless told otherwise; UTF-8 (with or without BOM) first.
-        for enc in ("utf-8-sig", "gb18030"):
-            try:
-                text = content.decode(enc)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise ImportFileError(
-                _("%(file)s: the text encoding is neither UTF-8 nor GBK.") % {"file": file_name}
-            )
-        return list(csv.reader(io.StringIO(text)))
-    raise ImportFileError(
-        _("%(file)s: only .xlsx and .csv tables can be imported.") % {"file": file_name}
-    )
-
-
-def _read(
-    content: bytes, file_name: str, columns: list[tuple[str, str, tuple[str, ...], bool]]
-) -> tuple[list[tuple[int, dict[str, str]]], dict[str, str]]:
-    """Data rows as (row number as the user sees it, {key: text}) and key → header used."""
-    raw = _raw_rows(content, file_name)
-    if not raw:
-        raise ImportFileError(_("%(file)s is empty.") % {"file": file_name})
-    lookup: dict[str, str] = {}
-    for key, zh, alts, _req in columns:
-        for name in (key, zh, *alts):
-            lookup[name.lower()] = key
-    header = [_cell(h) for h in raw[0]]
-    keys: list[str | None] = []
-    used: dict[str, str] = {}
-    unknown: list[str] = []
-    for h in header:
-        clean = h.rstrip("*＊").strip()
-        key = lookup.get(clean.lower()) if clean else None
-        if clean and key is None:
-            unknown.append(h)
-        if key is not None:
-            used[key] = clean
-        keys.append(key)
-    missing = [zh for key, zh, _alts, req in columns if req and key not in used]
-    if missing:
-        raise ImportFileError(
-            _("%(file)s: the header row lacks the required columns %(cols)s.")
-            % {"file": file_name, "cols": "、".join(missing)}
-        )
-    if unknown:
-        raise ImportFileError(
-            _("%(file)s: unknown columns %(cols)s; see the template for the column names.")
-            % {"file": file_name, "cols": "、".join(unknown)}
-        )
-    if len(raw) - 1 > MAX_ROWS:
-        raise ImportFileError(
-            _("%(file)s has more than %(n)s rows.") % {"file": file_name, "n": MAX_ROWS}
-        )
-    out = []
-    for i, values in enumerate(raw[1:], start=2):
-        cells = {k: _cell(v) for k, v in zip(keys, values, strict=False) if k}
-        if any(cells.values()):
-            out.append((i, cells))
-    return out, used
-
-
 def _count(
     text: str, row: int, column: str, errors: list[RowError], *, whole: bool
 ) -> float | None:
@@ -216,7 +128,7 @@ def parse_population(content: bytes, file_name: str) -> ParsedPopulation:
     Empty age cells are left out (not set); rows with no age value at all are skipped (the
     template lists every area).
     """
-    rows, used = _read(content, file_name, POPULATION_COLUMNS)
+    rows, used = read_table(content, file_name, POPULATION_COLUMNS, max_rows=MAX_ROWS)
     header = {k: used.get(k, zh) for k, zh, _a, _r in POPULATION_COLUMNS}
     result = ParsedPopulation()
     seen: dict[tuple[str, str, int], int] = {}
@@ -290,7 +202,7 @@ def parse_demand(content: bytes, file_name: str, *, kind: str) -> ParsedDemand:
     if kind not in DEMAND_COLUMNS:
         raise ImportFileError(_("The kind must be points or h3."))
     columns = DEMAND_COLUMNS[kind]
-    rows, used = _read(content, file_name, columns)
+    rows, used = read_table(content, file_name, columns, max_rows=MAX_ROWS)
     if not any(g in used for g in AGE_GROUPS):
         raise ImportFileError(
             _("%(file)s: the header row has no age column (%(cols)s).")

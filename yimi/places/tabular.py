@@ -6,7 +6,6 @@ validated rows into places, atomically.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from yimi.analysis import coords
 from yimi.analysis.categories import CATEGORY_LABELS_EN, CATEGORY_LABELS_ZH
+from yimi.core.tables import ImportFileError, RowError, cell_text, read_table
 from yimi.places.models import Category
 
 # (key, Chinese header, English header, required). The Chinese header is what the template
@@ -98,30 +98,6 @@ def category_lookup() -> dict[str, str]:
 
 
 @dataclass
-class RowError:
-    row: int | str
-    column: str
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "message": self.message}
-
-    def __str__(self) -> str:
-        if isinstance(self.row, int):
-            return _("row %(row)s, column “%(col)s”: %(msg)s") % {
-                "row": self.row,
-                "col": self.column,
-                "msg": self.message,
-            }
-        # GeoJSON: the "row" is already a label such as "feature 3".
-        return _("%(where)s, field “%(col)s”: %(msg)s") % {
-            "where": self.row,
-            "col": self.column,
-            "msg": self.message,
-        }
-
-
-@dataclass
 class ParsedRow:
     row: int | str
     data: dict[str, Any]
@@ -134,87 +110,9 @@ class ParseResult:
     errors: list[RowError] = field(default_factory=list)
 
 
-class ImportFileError(Exception):
-    """The file as a whole cannot be read (wrong format, no header …)."""
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
 def read_rows(content: bytes, file_name: str) -> list[tuple[int, dict[str, str]]]:
     """The data rows of an .xlsx or .csv file as (row number as the user sees it, {key: text})."""
-    lower = file_name.lower()
-    if lower.endswith(".xlsx"):
-        raw = _xlsx_rows(content, file_name)
-    elif lower.endswith(".csv"):
-        raw = _csv_rows(content, file_name)
-    else:
-        raise ImportFileError(
-            _("%(file)s: only .xlsx and .csv tables can be imported.") % {"file": file_name}
-        )
-    if not raw:
-        raise ImportFileError(_("%(file)s is empty.") % {"file": file_name})
-    header = [_cell(h) for h in raw[0]]
-    keys: list[str | None] = []
-    unknown = []
-    for h in header:
-        key = HEADER_TO_KEY.get(h.rstrip("*＊").strip()) if h else None
-        if h and key is None:
-            unknown.append(h)
-        keys.append(key)
-    missing = [ZH_HEADER[k] for k, _zh, _en, req in COLUMNS if req and k not in keys]
-    if missing:
-        raise ImportFileError(
-            _("%(file)s: the header row lacks the required columns %(cols)s.")
-            % {"file": file_name, "cols": "、".join(missing)}
-        )
-    if unknown:
-        raise ImportFileError(
-            _("%(file)s: unknown columns %(cols)s; see the template for the column names.")
-            % {"file": file_name, "cols": "、".join(unknown)}
-        )
-    out = []
-    for i, values in enumerate(raw[1:], start=2):
-        cells = {k: _cell(v) for k, v in zip(keys, values, strict=False) if k}
-        if any(cells.values()):
-            out.append((i, cells))
-    return out
-
-
-def _xlsx_rows(content: bytes, file_name: str) -> list[list[Any]]:
-    import zipfile
-
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise ImportFileError(
-            _("%(file)s is not a readable Excel (.xlsx) file: %(e)s")
-            % {"file": file_name, "e": exc}
-        ) from exc
-    ws = wb.worksheets[0]
-    return [list(r) for r in ws.iter_rows(values_only=True)]
-
-
-def _csv_rows(content: bytes, file_name: str) -> list[list[str]]:
-    # Excel in China saves CSV as GBK unless told otherwise; UTF-8 (with or without BOM) first.
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            text = content.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ImportFileError(
-            _("%(file)s: the text encoding is neither UTF-8 nor GBK.") % {"file": file_name}
-        )
-    return list(csv.reader(io.StringIO(text)))
+    return read_table(content, file_name, [(k, zh, (en,), req) for k, zh, en, req in COLUMNS])[0]
 
 
 def _bool(value: str, row, col, errors) -> bool | None:
@@ -391,7 +289,7 @@ def parse_geojson(content: bytes, file_name: str, *, default_crs: str = "wgs84")
         for k, v in props.items():
             key = HEADER_TO_KEY.get(str(k))
             if key:
-                cells[key] = _cell(v)
+                cells[key] = cell_text(v)
         try:
             geom = shape(feat.get("geometry"))
         except Exception:
