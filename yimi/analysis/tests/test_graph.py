@@ -10,97 +10,24 @@ are the walking distances by definition, independent of the formulas in the modu
 from __future__ import annotations
 
 import math
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import networkx as nx
 import numpy as np
 import pytest
-from pyproj import Geod, Transformer
 from scipy.spatial import cKDTree
 
 from yimi.analysis.graph import PathResult, Snap, Unreachable, WalkGraph
-
-GEOD = Geod(ellps="WGS84")
-LON0, LAT0 = 116.32, 40.0
-ATOL = 1e-6  # metres
-
-WALKABLE = {
-    "footway",
-    "path",
-    "pedestrian",
-    "living_street",
-    "residential",
-    "service",
-    "steps",
-    "cycleway",
-    "track",
-    "unclassified",
-    "tertiary",
-    "tertiary_link",
-    "secondary",
-    "secondary_link",
-    "primary",
-    "primary_link",
-}
-
+from yimi.analysis.tests.test_access_support import (
+    ATOL,
+    geodesic,
+    nx_graph,
+    nx_with_places,
+    parse_osm,
+    to_lonlat,
+)
 
 # ---------------------------------------------------------------------- helpers
-
-
-def local(lon0: float = LON0, lat0: float = LAT0) -> tuple[Transformer, Transformer]:
-    """Forward and inverse transformers of an AEQD projection centred on (lon0, lat0)."""
-    proj = f"+proj=aeqd +lat_0={lat0} +lon_0={lon0} +datum=WGS84 +units=m"
-    return (
-        Transformer.from_crs("EPSG:4326", proj, always_xy=True),
-        Transformer.from_crs(proj, "EPSG:4326", always_xy=True),
-    )
-
-
-def to_lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    lon, lat = local()[1].transform(np.asarray(x, float), np.asarray(y, float))
-    return np.asarray(lon), np.asarray(lat)
-
-
-def geodesic(lon1, lat1, lon2, lat2) -> np.ndarray:
-    return np.asarray(GEOD.inv(lon1, lat1, lon2, lat2)[2])
-
-
-def nx_graph(n: int, u, v, length) -> nx.Graph:
-    """Reference graph with the minimum length for parallel edges; self-loops left out."""
-    g = nx.Graph()
-    g.add_nodes_from(range(n))
-    for a, b, w in zip(u, v, length, strict=True):
-        a, b, w = int(a), int(b), float(w)
-        if a == b:
-            continue
-        if not g.has_edge(a, b) or w < g[a][b]["weight"]:
-            g.add_edge(a, b, weight=w)
-    return g
-
-
-def nx_with_places(g: nx.Graph, snaps: dict[str, Snap]) -> nx.Graph:
-    """Split edges at snapped places and hang each place off its split point."""
-    h = g.copy()
-    by_edge: dict[tuple[int, int], list[tuple[float, tuple]]] = {}
-    for kind, s in snaps.items():
-        for i in range(len(s)):
-            if s.edge[i] < 0:
-                h.add_node(("p", kind, i))
-                continue
-            key = (int(s.u[i]), int(s.v[i]))
-            by_edge.setdefault(key, []).append((float(s.dist_from_u_m[i]), ("c", kind, i)))
-            h.add_edge(("p", kind, i), ("c", kind, i), weight=float(s.offset_m[i]))
-    for (u, v), items in by_edge.items():
-        length = g[u][v]["weight"]
-        h.remove_edge(u, v)
-        items.sort()
-        prev, prev_pos = u, 0.0
-        for pos, name in items:
-            h.add_edge(prev, name, weight=pos - prev_pos)
-            prev, prev_pos = name, pos
-        h.add_edge(prev, v, weight=length - prev_pos)
-    return h
 
 
 def reference_matrix(g: nx.Graph, src: Snap, dst: Snap) -> np.ndarray:
@@ -188,29 +115,6 @@ def check_against_networkx(graph: WalkGraph, g: nx.Graph, rng: np.random.Generat
 
     limited = graph.distance_matrix(slon, slat, dlon, dlat, limit=500.0)
     np.testing.assert_array_equal(limited, np.where(got <= 500.0, got, np.inf))
-
-
-def parse_osm(path: Path):
-    """Walkable ways of an .osm XML file as arrays (nodes used by those ways only)."""
-    root = ET.parse(path).getroot()  # noqa: S314 - the trusted sample file
-    pos = {
-        int(el.get("id")): (float(el.get("lon")), float(el.get("lat"))) for el in root.iter("node")
-    }
-    index: dict[int, int] = {}
-    u: list[int] = []
-    v: list[int] = []
-    for way in root.iter("way"):
-        tags = {t.get("k"): t.get("v") for t in way.iter("tag")}
-        if tags.get("highway") not in WALKABLE or tags.get("foot") == "no":
-            continue
-        refs = [int(nd.get("ref")) for nd in way.iter("nd")]
-        ids = [index.setdefault(r, len(index)) for r in refs]
-        u += ids[:-1]
-        v += ids[1:]
-    osm_ids = np.array(list(index), dtype=np.int64)
-    lon = np.array([pos[i][0] for i in osm_ids])
-    lat = np.array([pos[i][1] for i in osm_ids])
-    return lon, lat, np.array(u), np.array(v), osm_ids
 
 
 # ---------------------------------------------------------------------- distances vs networkx
