@@ -110,12 +110,14 @@ def _unexpected(request, exc):
 
 def _register_routers() -> None:
     from yimi.access.api import router as access_router
+    from yimi.care.api import router as care_router
     from yimi.core.api import router as core_router
     from yimi.places.api import router as places_router
 
     api.add_router("/", core_router)
     api.add_router("/", places_router)
     api.add_router("/access", access_router)
+    api.add_router("/care", care_router)
 
 
 _register_routers()

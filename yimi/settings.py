@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "yimi.core",
     "yimi.places",
     "yimi.access",
+    "yimi.care",
 ]
 
 MIDDLEWARE = [
@@ -93,6 +94,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "yimi.core.context_processors.yimi",
+                "yimi.care.context_processors.care",
             ],
         },
     },
@@ -187,6 +189,21 @@ YIMI_TIANDITU_KEY = env.str("YIMI_TIANDITU_KEY", default="")
 YIMI_MAP_CENTER = env.list("YIMI_MAP_CENTER", cast=float, default=[])  # lon, lat
 YIMI_WALK_SPEED_M_PER_MIN = env.float("YIMI_WALK_SPEED_M_PER_MIN", default=60.0)
 YIMI_NEARBY_MAX_RADIUS_M = env.int("YIMI_NEARBY_MAX_RADIUS_M", default=5000)
+
+# --- children's personal data (care) ---------------------------------------------------------------
+# Field-encryption keys (Fernet, newest first, comma-separated) and the matching (keyed-hash) key.
+# When unset, keys are read from (or generated once into) YIMI_KEY_DIR, which must not be inside
+# YIMI_DATA_DIR: a backup of the data must not carry the key that protects it.
+_xdg_config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+YIMI_KEY_DIR = Path(env.str("YIMI_KEY_DIR", default=str(Path(_xdg_config) / "yimi"))).expanduser()
+YIMI_FIELD_KEYS = env.str("YIMI_FIELD_KEYS", default="")
+YIMI_HASH_KEY = env.str("YIMI_HASH_KEY", default="")
+# Days between visits by risk level (GB/T-free local practice: high risk monthly).
+YIMI_CARE_VISIT_DAYS = env.dict(
+    "YIMI_CARE_VISIT_DAYS", cast={"value": int}, default={"high": 30, "medium": 60, "low": 90}
+)
+# Closed (结案/转出) records are anonymised this many days after closing (`yimi care-retention`).
+YIMI_CARE_RETENTION_DAYS = env.int("YIMI_CARE_RETENTION_DAYS", default=5 * 365)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

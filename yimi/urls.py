@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("yimi.core.urls")),
     path("map/", include("yimi.places.urls")),
     path("access/", include("yimi.access.urls")),
+    path("care/", include("yimi.care.urls")),
     path("", RedirectView.as_view(pattern_name="places:map", permanent=False), name="home"),
 ]
 

@@ -73,6 +73,26 @@ class Cipher:
                 "无法解密：密文被篡改或密钥不匹配 / cannot decrypt: token tampered or key unknown"
             ) from None
 
+    def encrypt_bytes(self, data: bytes) -> bytes:
+        """Encrypt raw bytes (a document) under the first key; returns the token's bytes."""
+        return self._multi.encrypt(data)
+
+    def decrypt_bytes(self, token: bytes) -> bytes:
+        try:
+            return self._multi.decrypt(token)
+        except InvalidToken:
+            raise DecryptionError(
+                "无法解密：密文被篡改或密钥不匹配 / cannot decrypt: token tampered or key unknown"
+            ) from None
+
+    def rotate_bytes(self, token: bytes) -> bytes:
+        try:
+            return self._multi.rotate(token)
+        except InvalidToken:
+            raise DecryptionError(
+                "无法轮换：密文被篡改或密钥不匹配 / cannot rotate: token tampered or key unknown"
+            ) from None
+
     def rotate(self, token: str) -> str:
         """Re-encrypt a token under the first key (the plaintext never leaves this call)."""
         try:
@@ -109,10 +129,12 @@ def load_keys_from(
     key_file: Path | None,
     *,
     not_under: Iterable[Path] = (),
+    validate: bool = True,
 ) -> list[bytes]:
     """Read Fernet keys, newest first, from an environment variable's value or a key file.
 
     Keys are separated by commas or newlines; in a file, lines starting with ``#`` are comments.
+    ``validate=False`` reads other secrets (the hash key) without checking them as Fernet keys.
     Exactly one source may be set: two would leave it unclear which one is in use mid-rotation.
     The key file must not be readable or writable by group or others (as ssh demands of private
     keys) and must not lie under any of ``not_under`` (e.g. the database's directory, whose
@@ -136,6 +158,9 @@ def load_keys_from(
         raise KeyConfigError(f"{source} 中没有密钥 / no keys in {source}")
     keys: list[bytes] = []
     for i, part in enumerate(parts, start=1):
+        if not validate:  # a non-Fernet secret (the hash key) read with the same file checks
+            keys.append(part.encode("ascii"))
+            continue
         try:
             Fernet(part)
         except (ValueError, TypeError):

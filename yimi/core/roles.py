@@ -13,6 +13,7 @@ class Role(models.TextChoices):
     SUPERVISOR = "supervisor", _("Street child supervisor")
     DIRECTOR = "director", _("Community child director")
     EXPERT = "expert", _("Expert")
+    VOLUNTEER = "volunteer", _("Volunteer")
     PUBLIC = "public", _("Public")
 
 

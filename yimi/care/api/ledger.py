@@ -1,0 +1,5 @@
+"""Care API: ledger."""
+
+from ninja import Router
+
+router = Router(tags=["care"])

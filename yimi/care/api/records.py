@@ -1,0 +1,5 @@
+"""Care API: records."""
+
+from ninja import Router
+
+router = Router(tags=["care"])

@@ -1,0 +1,5 @@
+"""Care API: volunteers."""
+
+from ninja import Router
+
+router = Router(tags=["care"])

@@ -1,0 +1,5 @@
+"""Care API: work."""
+
+from ninja import Router
+
+router = Router(tags=["care"])

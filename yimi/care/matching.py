@@ -1,0 +1,277 @@
+"""政策找人 (policy finds the child): keeps the worklist of qualifying, unserved children current.
+
+A child's record becomes an eligibility record (:func:`child_record`); each active policy's rule
+(:mod:`yimi.care.eligibility`) is evaluated on it. The worklist holds one open item per child and
+policy that qualifies and is neither received (a :class:`~.models.Benefit`) nor on order.
+
+- :func:`child_rematch` re-checks one child against every policy (after any change to the
+  child, an order or a benefit): milliseconds, not a pass over everything.
+- :func:`policy_rematch` re-checks one policy over the children of its area (after the policy
+  changes).
+- :func:`rematch_all` rebuilds everything column-wise (after a ledger import; `yimi care
+  rematch`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from yimi.core.models import User
+
+from .eligibility import CompiledRule, EligibilityIndex, compile_rule
+from .models import Benefit, Child, Order, Policy, Status, WorklistItem
+
+# The fields a rule may read, with their types (checked when a policy is saved).
+FIELDS: dict[str, type] = {
+    "categories": list,
+    "age": int,
+    "sex": str,
+    "low_income": bool,
+    "disability_grade": int,
+    "school_stage": str,
+    "risk_level": str,
+    "status": str,
+    "district": str,
+    "street": str,
+    "community": str,
+}
+LABELS = {"street": "街道"}
+
+OPEN_ORDER_STATES = (Order.State.APPLIED, Order.State.CONFIRMED, Order.State.HANDLING)
+
+
+def age_on(birth: date, today: date) -> int:
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
+def _area_codes(path: str) -> dict[str, str]:
+    codes = [c for c in path.split("/") if c]
+    # 市 / 区 / 街道 / 社区 / 网格: the path's positions are the levels.
+    out = {}
+    for key, i in (("district", 1), ("street", 2), ("community", 3)):
+        if len(codes) > i:
+            out[key] = codes[i]
+    return out
+
+
+def child_record(child: Child, *, today: date | None = None) -> dict:
+    """The eligibility record of ``child``: the fields rules read, nothing identifying."""
+    today = today or timezone.localdate()
+    record = {
+        "categories": list(child.categories or []),
+        "age": age_on(child.birth_date, today),
+        "sex": child.sex,
+        "low_income": bool(child.low_income),
+        "school_stage": child.school_stage,
+        "risk_level": child.risk_level,
+        "status": child.status,
+        **_area_codes(child.area.path),
+    }
+    grade = child.disability_grade
+    if grade is not None:
+        record["disability_grade"] = grade
+    return record
+
+
+def compile_policy_rule(rule: dict) -> CompiledRule:
+    """Validate and compile a policy's rule; raises :class:`~.eligibility.RuleError`."""
+    return compile_rule(rule or {"all": []}, FIELDS, labels=LABELS)
+
+
+_compiled: dict[tuple[int, str], CompiledRule] = {}
+
+
+def _compiled_for(policy: Policy) -> CompiledRule:
+    key = (policy.pk, policy.updated_at.isoformat() if policy.updated_at else "")
+    rule = _compiled.get(key)
+    if rule is None:
+        rule = _compiled[key] = compile_policy_rule(policy.eligibility)
+    return rule
+
+
+def _policies_for_area(path: str) -> list[Policy]:
+    """Active policies of the menus that cover an area (its own and its ancestors')."""
+    prefixes = []
+    parts = [c for c in path.split("/") if c]
+    for i in range(1, len(parts) + 1):
+        prefixes.append("/" + "/".join(parts[:i]) + "/")
+    return list(Policy.objects.filter(active=True, area__path__in=prefixes).order_by("pk"))
+
+
+def _receiving(child_ids: Iterable[int] | None = None, policy_ids: Iterable[int] | None = None):
+    """(child_id, policy_id) pairs that are received or on order."""
+    today = timezone.localdate()
+    b = Benefit.objects.filter(Q(until__isnull=True) | Q(until__gte=today))
+    o = Order.objects.filter(state__in=OPEN_ORDER_STATES)
+    if child_ids is not None:
+        ids = list(child_ids)
+        b, o = b.filter(child_id__in=ids), o.filter(child_id__in=ids)
+    if policy_ids is not None:
+        pids = list(policy_ids)
+        b, o = b.filter(policy_id__in=pids), o.filter(policy_id__in=pids)
+    pairs = set(b.values_list("child_id", "policy_id"))
+    pairs.update(o.values_list("child_id", "policy_id"))
+    return pairs
+
+
+@dataclass
+class Outcome:
+    """What a re-match changed on the worklist."""
+
+    added: int = 0
+    lapsed: int = 0
+    kept: int = 0
+
+
+def _sync(
+    wanted: dict[tuple[int, int], list[str] | None],
+    scope: Q,
+    explain,
+    actor: User | None,
+) -> Outcome:
+    """Make the open items within ``scope`` equal ``wanted`` ((child, policy) → reasons|None)."""
+    now = timezone.now()
+    existing = {
+        (c, p): pk
+        for pk, c, p in WorklistItem.objects.filter(
+            scope, state=WorklistItem.State.OPEN
+        ).values_list("pk", "child_id", "policy_id")
+    }
+    gone = [pk for pair, pk in existing.items() if pair not in wanted]
+    new_pairs = [pair for pair in wanted if pair not in existing]
+    if gone:
+        WorklistItem.objects.filter(pk__in=gone).update(
+            state=WorklistItem.State.LAPSED,
+            resolved_at=now,
+            resolved_by=actor if actor is not None and actor.is_authenticated else None,
+        )
+    if new_pairs:
+        WorklistItem.objects.bulk_create(
+            [
+                WorklistItem(
+                    child_id=c,
+                    policy_id=p,
+                    reasons=list(wanted[(c, p)] or explain(c, p)),
+                )
+                for c, p in new_pairs
+            ],
+            batch_size=1000,
+        )
+    return Outcome(added=len(new_pairs), lapsed=len(gone), kept=len(existing) - len(gone))
+
+
+@transaction.atomic
+def child_rematch(*, child: Child, actor: User | None = None) -> Outcome:
+    """Re-check one child against every active policy covering its area."""
+    policies = _policies_for_area(child.area.path)
+    wanted: dict[tuple[int, int], list[str] | None] = {}
+    if child.status == Status.ACTIVE and child.anonymised_at is None and policies:
+        record = child_record(child)
+        receiving = _receiving(child_ids=[child.pk])
+        for policy in policies:
+            if (child.pk, policy.pk) in receiving:
+                continue
+            match = _compiled_for(policy).explain(record)
+            if match.eligible:
+                wanted[(child.pk, policy.pk)] = match.reasons
+    return _sync(wanted, Q(child=child), lambda c, p: [], actor)
+
+
+def _children_records(children: Iterable[Child], *, need_disability: bool) -> dict[int, dict]:
+    today = timezone.localdate()
+    out = {}
+    for child in children:
+        out[child.pk] = (
+            child_record(child, today=today)
+            if need_disability
+            else {
+                "categories": list(child.categories or []),
+                "age": age_on(child.birth_date, today),
+                "sex": child.sex,
+                "low_income": bool(child.low_income),
+                "school_stage": child.school_stage,
+                "risk_level": child.risk_level,
+                "status": child.status,
+                **_area_codes(child.area.path),
+            }
+        )
+    return out
+
+
+def _active_children(area_path: str | None = None):
+    qs = Child.objects.filter(status=Status.ACTIVE, anonymised_at__isnull=True).select_related(
+        "area"
+    )
+    if area_path:
+        qs = qs.filter(area__path__startswith=area_path)
+    return qs
+
+
+@transaction.atomic
+def policy_rematch(*, policy: Policy, actor: User | None = None) -> Outcome:
+    """Re-check one policy over every active child of its area (after the policy changed)."""
+    if not policy.active:
+        return _sync({}, Q(policy=policy), lambda c, p: [], actor)
+    compiled = _compiled_for(policy)
+    need = "disability_grade" in compiled.fields
+    children = _active_children(policy.area.path)
+    if not need:
+        children = children.defer(
+            "name",
+            "id_number",
+            "address",
+            "phone",
+            "school",
+            "education",
+            "health",
+            "disability",
+            "welfare",
+            "notes",
+        )
+    records = _children_records(children, need_disability=need)
+    index = EligibilityIndex(
+        {policy.pk: policy.eligibility or {"all": []}},
+        records,
+        receiving=_receiving(policy_ids=[policy.pk]),
+        fields=FIELDS,
+        labels=LABELS,
+    )
+    pairs = index.pairs()
+    wanted = {(c, p): None for p, c in pairs}
+    return _sync(wanted, Q(policy=policy), lambda c, p: list(index.explain(c, p).reasons), actor)
+
+
+@transaction.atomic
+def rematch_all(*, actor: User | None = None) -> Outcome:
+    """Rebuild the whole worklist (every active policy × every active child), column-wise."""
+    policies = list(Policy.objects.filter(active=True).select_related("area"))
+    rules = {p.pk: p.eligibility or {"all": []} for p in policies}
+    need = any("disability_grade" in _compiled_for(p).fields for p in policies)
+    children = _active_children()
+    if not need:
+        children = children.defer(
+            "name",
+            "id_number",
+            "address",
+            "phone",
+            "school",
+            "education",
+            "health",
+            "disability",
+            "welfare",
+            "notes",
+        )
+    children = list(children)
+    records = _children_records(children, need_disability=need)
+    paths = {c.pk: c.area.path for c in children}
+    index = EligibilityIndex(rules, records, receiving=_receiving(), fields=FIELDS, labels=LABELS)
+    policy_paths = {p.pk: p.area.path for p in policies}
+    # A policy applies only within its own area's menu.
+    wanted = {(c, p): None for p, c in index.pairs() if paths[c].startswith(policy_paths[p])}
+    return _sync(wanted, Q(), lambda c, p: list(index.explain(c, p).reasons), actor)

@@ -1,0 +1,93 @@
+"""Helpers every care service uses: audit rows without personal data, timeline entries, reads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import models
+
+from yimi.core.fields import EncryptedBinaryField, EncryptedJSONField, EncryptedTextField
+from yimi.core.models import AuditLog, User
+from yimi.core.services import audit_record, snapshot
+
+from ..models import Child, ChildEvent
+
+_ENCRYPTED = (EncryptedTextField, EncryptedJSONField, EncryptedBinaryField)
+# Shown in the audit log in place of an encrypted value: that it was set, never what it is.
+REDACTED = "[encrypted]"
+
+
+def encrypted_field_names(model: type[models.Model]) -> frozenset[str]:
+    return frozenset(f.attname for f in model._meta.concrete_fields if isinstance(f, _ENCRYPTED))
+
+
+def care_snapshot(obj: models.Model) -> dict[str, Any]:
+    """:func:`yimi.core.services.snapshot` with every encrypted field redacted.
+
+    The audit log is stored in the clear; it must say *that* a name changed, never what it was.
+    Keyed hashes are left out as well (they would let anyone with the key test guesses).
+    """
+    data = snapshot(obj)
+    secret = encrypted_field_names(type(obj))
+    for name in list(data):
+        if name.endswith("_hash"):
+            del data[name]
+        elif name in secret:
+            data[name] = REDACTED if data[name] not in (None, "") else ""
+    return data
+
+
+def actor_name(actor: User | None) -> str:
+    if actor is None or not actor.is_authenticated:
+        return "system"
+    return (str(actor) or actor.get_username())[:150]
+
+
+def event_add(
+    *,
+    child: Child,
+    kind: str,
+    summary: str,
+    actor: User | None,
+    section: str = "basic",
+    obj: models.Model | None = None,
+) -> ChildEvent:
+    """Append an entry to the child's timeline. ``summary`` must carry no name or ID number."""
+    real = actor if actor is not None and actor.is_authenticated else None
+    return ChildEvent.objects.create(
+        child=child,
+        kind=kind,
+        summary=summary[:500],
+        actor=real,
+        actor_name=actor_name(actor),
+        section=section,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+    )
+
+
+def audit_child_read(
+    *,
+    actor: User | None,
+    child: Child,
+    sections: Iterable[str],
+    what: str = "record",
+    ip: str | None = None,
+) -> AuditLog:
+    """Audit one read of a child's record: who, which child, which sections, when.
+
+    The row carries the child's area path, so the area's administrator finds it on /audit/.
+    """
+    names = sorted(set(sections))
+    return audit_record(
+        actor=actor,
+        action=AuditLog.Action.READ,
+        object_type="care.child",
+        object_id=str(child.pk),
+        object_repr=child.file_no,
+        after={"sections": names, "what": what},
+        note=f"{what}: {', '.join(names)}",
+        area_path=child.area.path,
+        ip=ip,
+    )
