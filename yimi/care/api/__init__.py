@@ -2,10 +2,8 @@
 
 from ninja import Router
 
-from . import ledger, records, volunteers, work
+from . import ledger, monitor, orders, records, volunteers, work
 
 router = Router(tags=["care"])
-router.add_router("/", records.router)
-router.add_router("/", work.router)
-router.add_router("/", volunteers.router)
-router.add_router("/", ledger.router)
+for _module in (records, work, orders, volunteers, monitor, ledger):
+    router.add_router("/", _module.router)

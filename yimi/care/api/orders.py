@@ -1,0 +1,5 @@
+"""Care API: orders."""
+
+from ninja import Router
+
+router = Router(tags=["care"])

@@ -1,0 +1,5 @@
+"""Care pages: orders."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []
