@@ -144,7 +144,13 @@ def _sync(
         ).values_list("pk", "child_id", "policy_id")
     }
     gone = [pk for pair, pk in existing.items() if pair not in wanted]
-    new_pairs = [pair for pair in wanted if pair not in existing]
+    # A match staff dismissed (with a note saying why) is not offered again.
+    dismissed = set(
+        WorklistItem.objects.filter(scope, state=WorklistItem.State.DISMISSED).values_list(
+            "child_id", "policy_id"
+        )
+    )
+    new_pairs = [pair for pair in wanted if pair not in existing and pair not in dismissed]
     if gone:
         WorklistItem.objects.filter(pk__in=gone).update(
             state=WorklistItem.State.LAPSED,
