@@ -117,7 +117,8 @@ def engine_yimi(p: dict[str, Any]) -> dict[str, Any]:
     # Only the nodes that have an edge are passed as targets (the rest are unreachable):
     # NetworkIndex.nearest mis-assigns same-edge results when some targets are unsnapped.
     live = np.flatnonzero(all_targets.snapped)
-    targets = take(all_targets, live)
+    # Indexed once for every query (what analyse_access does with its homes).
+    targets = index.prepare_targets(take(all_targets, live))
     t_targets = now() - t0
 
     def scatter(values: np.ndarray, fill: float) -> np.ndarray:

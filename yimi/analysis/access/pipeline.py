@@ -193,13 +193,15 @@ def analyse_access(
     members = {r.id: facilities.select(r) for r in rules}
     used = np.unique(np.concatenate([np.empty(0, np.int64), *members.values()]))
     reach_limit = max([*pack.distances_m, *(r.threshold_m for r in rules)], default=0.0)
-    reach_all = idx.reach(take(fac, used), home, reach_limit)
+    # Homes indexed once for the bounded searches and every rule's nearest search.
+    home_t = idx.prepare_targets(home)
+    reach_all = idx.reach(take(fac, used), home_t, reach_limit)
     tick("bounded searches")
 
     out: dict[str, RuleResult] = {}
     for rule in rules:
         sel = members[rule.id]
-        near = idx.nearest(take(fac, sel), home)
+        near = idx.nearest(take(fac, sel), home_t)
         nearest_fac = np.full(len(demand), -1, dtype=np.int64)
         nearest_fac[near.reachable] = sel[near.source[near.reachable]]
         tick(f"nearest {rule.id}")

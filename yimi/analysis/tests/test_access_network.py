@@ -58,16 +58,29 @@ def check_nearest(graph: WalkGraph, fac: Snap, home: Snap) -> None:
 
 
 def check_reach(graph: WalkGraph, fac: Snap, home: Snap, limit: float) -> Reach:
-    index = NetworkIndex(graph, cell_m=40.0)
-    reach = index.reach(fac, home, limit, max_batch_nodes=150)
+    """Both search methods, with one window and with many small ones, against networkx."""
     full = reference_distances(nx_of(graph), fac, home)
     expected = np.argwhere(full <= limit)
-    got = np.column_stack([reach.source, reach.target])
-    assert got.tolist() == expected.tolist()
-    np.testing.assert_allclose(reach.dist_m, full[full <= limit], rtol=0, atol=ATOL)
-    for t in (0.4 * limit, limit):
-        np.testing.assert_array_equal(reach.counts(t), (full <= t).sum(axis=0))
-    return reach
+    index = NetworkIndex(graph, cell_m=40.0)
+    small = NetworkIndex(graph, cell_m=40.0)
+    small._tile_cells = 2  # tiles of 2 x 2 cells: sources spread over many windows
+    prepared = small.prepare_targets(home)
+    runs = [
+        index.reach(fac, home, limit),
+        index.reach(fac, home, limit, method="local", max_batch_nodes=150),
+        small.reach(fac, prepared, limit),
+        small.reach(fac, prepared, 0.5 * limit),  # reuses the wider windows
+    ]
+    assert small._tiles is not None and len(small._tiles.windows) > 1
+    for reach in runs:
+        lim = reach.limit_m
+        got = np.column_stack([reach.source, reach.target])
+        assert got.tolist() == np.argwhere(full <= lim).tolist()
+        np.testing.assert_allclose(reach.dist_m, full[full <= lim], rtol=0, atol=ATOL)
+        for t in (0.4 * lim, lim):
+            np.testing.assert_array_equal(reach.counts(t), (full <= t).sum(axis=0))
+    assert expected.shape[0] == len(runs[0])
+    return runs[0]
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -182,11 +195,18 @@ def test_real_sample_network_matches_networkx(sample_osm_path: Path) -> None:
     got = index.nearest(fac, home)
     np.testing.assert_allclose(got.dist_m, reference_nearest(g, fac, home), rtol=0, atol=ATOL)
     full = reference_distances(g, fac, home)
-    reach = index.reach(fac, home, 1000.0, max_batch_nodes=2000)
-    assert np.column_stack([reach.source, reach.target]).tolist() == (
-        np.argwhere(full <= 1000.0).tolist()
-    )
-    np.testing.assert_allclose(reach.dist_m, full[full <= 1000.0], rtol=0, atol=ATOL)
+    small = NetworkIndex(graph)
+    small._tile_cells = 3
+    for reach in (
+        index.reach(fac, home, 1000.0),
+        index.reach(fac, home, 1000.0, method="local", max_batch_nodes=2000),
+        small.reach(fac, home, 1000.0),
+    ):
+        assert np.column_stack([reach.source, reach.target]).tolist() == (
+            np.argwhere(full <= 1000.0).tolist()
+        )
+        np.testing.assert_allclose(reach.dist_m, full[full <= 1000.0], rtol=0, atol=ATOL)
+    assert small._tiles is not None and len(small._tiles.windows) > 1
 
 
 def test_reach_select_sources_and_coverage() -> None:
@@ -240,3 +260,46 @@ def test_nearest_with_unsnapped_targets_keeps_same_edge_results_on_the_right_tar
     ref = g.distance_matrix_snapped(src, tg)[0]
     assert abs(got[1] - ref[1]) < 1e-6 and abs(got[2] - ref[2]) < 1e-6
     assert got[2] > 150
+
+
+def test_prepared_targets_are_checked_and_reusable() -> None:
+    lon, lat, u, v, rng = perturbed_grid(10)
+    graph = WalkGraph.from_arrays(lon, lat, u, v)
+    fac, home = places(graph, rng, 7, 50)
+    index = NetworkIndex(graph)
+    prepared = index.prepare_targets(home)
+    assert index.prepare_targets(prepared) is prepared
+    assert len(prepared) == len(home)
+    a, b = index.reach(fac, home, 350.0), index.reach(fac, prepared, 350.0)
+    assert a.source.tolist() == b.source.tolist() and a.target.tolist() == b.target.tolist()
+    np.testing.assert_array_equal(a.dist_m, b.dist_m)
+    np.testing.assert_array_equal(
+        index.nearest(fac, prepared).dist_m, index.nearest(fac, home).dist_m
+    )
+    other = WalkGraph.from_arrays(lon[:20], lat[:20], [0, 1], [1, 2])
+    with pytest.raises(ValueError, match="different graph"):
+        NetworkIndex(other).prepare_targets(prepared)
+    with pytest.raises(ValueError, match="method"):
+        index.reach(fac, prepared, 100.0, method="fast")  # type: ignore[arg-type]
+
+
+def test_reach_sources_on_edges_longer_than_the_window_margin() -> None:
+    # A 2 km street with short side streets: a facility near one end of it has its other end
+    # far outside any window of a 300 m search.
+    xs = [0.0, 2000.0, 100.0, 100.0, 1900.0, 1900.0]
+    ys = [0.0, 0.0, 60.0, -60.0, 60.0, -60.0]
+    lon, lat = to_lonlat(xs, ys)
+    graph = WalkGraph.from_arrays(lon, lat, [0, 0, 0, 1, 1], [1, 2, 3, 4, 5])
+    fac = graph.snap(*to_lonlat([30.0, 1990.0, 1000.0], [1.0, -1.0, 2.0]))
+    home = graph.snap(
+        *to_lonlat([5.0, 250.0, 1800.0, 100.0, 1900.0, 1000.0], [0, 0, 0, 60, -60, 0])
+    )
+    full = reference_distances(nx_of(graph), fac, home)
+    index = NetworkIndex(graph, cell_m=20.0)
+    index._tile_cells = 2
+    for limit in (300.0, 1200.0):
+        reach = index.reach(fac, home, limit)
+        assert np.column_stack([reach.source, reach.target]).tolist() == (
+            np.argwhere(full <= limit).tolist()
+        )
+        np.testing.assert_allclose(reach.dist_m, full[full <= limit], rtol=0, atol=ATOL)
