@@ -243,11 +243,19 @@ def _minimal(pairing: Pairing, today: dt.date) -> MyChild:
     )
 
 
-def my_children(*, user: User | None, ip: str | None = None) -> list[MyChild]:
-    """The volunteer's paired children, minimal view; each read is audited (section basic)."""
+def my_children(
+    *, user: User | None, ip: str | None = None, pk: int | None = None
+) -> list[MyChild]:
+    """The volunteer's paired children, minimal view; each read is audited (section basic).
+
+    With ``pk``, only that pairing, which must be the volunteer's own and active (else 404).
+    """
     today = timezone.localdate()
+    pairings = _my_pairings(user)
+    if pk is not None:
+        pairings = [my_pairing_get(user=user, pk=pk)]
     out = []
-    for pairing in _my_pairings(user):
+    for pairing in pairings:
         audit_child_read(
             actor=user, child=pairing.child, sections=[Section.BASIC], what="volunteer", ip=ip
         )

@@ -21,7 +21,7 @@ _rng = random.Random(20261129)
 def make_child(area: Area, *, name: str | None = None, **kw) -> Child:
     n = next(_seq)
     name = name or f"测试童{n:03d}"
-    born = kw.pop("birth_date", dt.date(2015, 3, 7))
+    born = kw.pop("birth_date", dt.date(2015, 3, 7) + dt.timedelta(days=n))
     number = generate_id_number(_rng, birth_date=born)
     fields = {
         "file_no": f"TV-{n:05d}",
@@ -51,7 +51,9 @@ def give_consent(child: Child, purpose: str = Purpose.VOLUNTEER) -> Consent:
 
 
 def new_id_number() -> str:
-    return generate_id_number(_rng, birth_date=dt.date(1980, 5, 1), sex="female")
+    # A different birth date each time: unique within a test run.
+    born = dt.date(1970, 1, 1) + dt.timedelta(days=next(_seq))
+    return generate_id_number(_rng, birth_date=born, sex="female")
 
 
 def make_volunteer(
