@@ -13,7 +13,6 @@ from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
-from pyproj import Transformer
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
@@ -313,8 +312,8 @@ class NetworkIndex:
         if not cell_m > 0:
             raise ValueError("cell_m must be positive")
         self.graph = graph
-        self._fwd = Transformer.from_crs("EPSG:4326", graph.crs, always_xy=True)
-        x, y = self.project(graph.lon, graph.lat)
+        # The graph's own projection and projected nodes (computed once, shared with snapping).
+        _, self._fwd, _, x, y = graph._projection_data()
         n = graph.n_nodes
         if n:
             x0, y0 = float(x.min()), float(y.min())
@@ -572,17 +571,21 @@ class NetworkIndex:
             m = pos.shape[0]
             deg = self._indptr[pos + 1] - self._indptr[pos]
             ent, row = expand_ranges(self._indptr[pos], deg)
-            nbr = self._indices[ent]
-            # Neighbours in the window, found by binary search (positions are ascending).
-            at = np.minimum(np.searchsorted(pos, nbr), max(m - 1, 0))
-            ok = pos[at] == nbr if m else np.zeros(0, dtype=bool)
+            # Neighbours' window positions through a scratch map (-1: outside the window).
+            if tiling.scratch is None:
+                tiling.scratch = np.full(self.graph.n_nodes, -1, dtype=np.int64)
+            local = tiling.scratch
+            local[pos] = np.arange(m)
+            col = local[self._indices[ent]]
+            local[pos] = -1
+            ok = col >= 0
             idx_dtype = np.int32 if m + 1 < np.iinfo(np.int32).max else np.int64
             indptr = np.concatenate(([0], np.cumsum(np.bincount(row[ok], minlength=m))))
             w = _Window(
                 pos=pos,
                 node=self._order[pos],
                 indptr=indptr.astype(np.int64),
-                indices=at[ok].astype(idx_dtype),
+                indices=col[ok].astype(idx_dtype),
                 data=self._data[ent[ok]],
             )
             tiling.windows[key] = w
@@ -877,6 +880,7 @@ class _Tiling:
     margin_cells: int
     tile_cells: int
     windows: dict[int, _Window]
+    scratch: IntArray | None = None  # all -1 between window builds
 
 
 @dataclass(frozen=True)
