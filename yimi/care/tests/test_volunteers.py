@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from yimi.care.models import ChildEvent, Pairing, Volunteer, VolunteerLog
 from yimi.care.selectors import volunteers as selectors
@@ -18,6 +18,13 @@ from yimi.core.tests.factories import make_city, make_user
 from .builders_volunteers import give_consent, make_child, make_volunteer, new_id_number
 
 TODAY = timezone.localdate
+
+
+@pytest.fixture(autouse=True)
+def english():
+    # The messages are matched in English here; the pages show them in Chinese.
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -228,7 +228,7 @@ def test_api_register_check_pair_end(client, world):
     give_consent(child)
     pair = {"volunteer_id": vid, "child_id": child.pk, "started_on": TODAY().isoformat()}
     r = c.post("/api/v1/care/pairings", json.dumps(pair), content_type="application/json")
-    assert r.status_code == 400 and "background check" in r.json()["error"]["message"]
+    assert r.status_code == 400 and "入职查询" in r.json()["error"]["message"]
     r = c.post(
         f"/api/v1/care/volunteers/{vid}/check",
         json.dumps(

@@ -38,7 +38,7 @@ def _ip(request) -> str | None:
 
 class VolunteerForm(forms.Form):
     area = forms.ModelChoiceField(label=gettext_lazy("Area"), queryset=None)
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=50)
+    name = forms.CharField(label=gettext_lazy("Full name"), max_length=50)
     phone = forms.CharField(label=gettext_lazy("Phone"), max_length=30, required=False)
     id_number = forms.CharField(label=gettext_lazy("Identity number"), max_length=20)
     organisation = forms.CharField(
