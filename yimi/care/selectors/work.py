@@ -361,6 +361,16 @@ def conditions_from_rule(rule: dict | None) -> tuple[str, list[dict[str, str]]] 
 
 # ------------------------------------------------------------------------------ the worklist
 
+# Codes of record values that the stored reasons may carry, readable in the current language.
+_VALUE_CHOICES = (Category, SchoolStage, Risk, Sex, Status)
+_CODE = re.compile(r"\b[a-z][a-z_]+\b")
+
+
+def reason_display(reason: str) -> str:
+    """A stored reason ("类别含 left_behind") with value codes as labels ("类别含 留守儿童")."""
+    labels = {code: str(label) for choices in _VALUE_CHOICES for code, label in choices.choices}
+    return _CODE.sub(lambda m: labels.get(m.group(0), m.group(0)), reason)
+
 
 def worklist_open(user: User | None) -> QuerySet[WorklistItem]:
     """Open 政策找人 matches of the children of the user's area (caseworkers only)."""

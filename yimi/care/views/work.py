@@ -113,7 +113,8 @@ def visits(request):
 
 class VisitForm(forms.Form):
     visited_on = forms.DateField(
-        label=gettext_lazy("Visited on"), widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("Visited on"),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
     )
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=Visit.Kind.choices)
     risk_after = forms.ChoiceField(
@@ -141,7 +142,7 @@ class VisitForm(forms.Form):
             self.fields[f"due_{i}"] = forms.DateField(
                 label=gettext_lazy("Due"),
                 required=False,
-                widget=forms.DateInput(attrs={"type": "date"}),
+                widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
             )
 
     def aspects(self):
@@ -502,6 +503,7 @@ def worklist(request):
                 "care:order_new", query={"child": i.child_id, "policy": i.policy_id}
             ),
             "child_url": url_or_none("care:child", i.child_id),
+            "reasons": [sel.reason_display(r) for r in i.reasons],
         }
         for i in items
     ]

@@ -1,0 +1,153 @@
+"""A child director's day in a real browser (Playwright driving Debian's Chromium), on a phone.
+
+The director logs in, opens "my day" (/care/), opens the 政策找人 worklist, records a visit for a
+child who is due, and sees the child leave the due list. Screenshots go to ``docs/img/care-*.png``.
+The order step (点单 from the worklist) is added by the orders slice at the marked place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[3] / "docs" / "img"
+PHONE = {"width": 390, "height": 844}
+PASSWORD = "pw-Yimi-2026!"  # noqa: S105 - a test account's password
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists(),
+        reason="Debian's chromium is not installed (see README, 'Two commands')",
+    ),
+]
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls in fixtures are safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def day(transactional_db, live_server):
+    """A community with a child director, three children (one overdue, one due, one fine) and
+    a policy that finds two of them."""
+    from yimi.care import matching
+    from yimi.core.roles import Role
+    from yimi.core.tests.factories import make_city, make_department, make_user
+
+    from .builders_work import make_child, make_policy, today
+
+    city = make_city()
+    dept = make_department(city["A"], "civil")
+    policy = make_policy(city["A"], dept, name="留守儿童关爱探访", benefit="每月上门探访")
+    t = today()
+    due = make_child(
+        city["CA1"], name="测试童春", risk_level="high", next_visit_due=t + dt.timedelta(days=2)
+    )
+    late = make_child(city["CA1"], name="测试童夏", next_visit_due=t - dt.timedelta(days=5))
+    make_child(
+        city["CA1"],
+        name="测试童秋",
+        categories=["migrant"],
+        risk_level="low",
+        next_visit_due=t + dt.timedelta(days=60),
+    )
+    matching.rematch_all()
+    director = make_user(Role.DIRECTOR, city["CA1"], password=PASSWORD)
+    return {
+        "url": live_server.url,
+        "director": director,
+        "due": due,
+        "late": late,
+        "policy": policy,
+    }
+
+
+def _shot(page, name, **kw):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"care-{name}.png"), **kw)
+
+
+def test_a_child_directors_day_on_a_phone(day, browser):
+    from yimi.care.models import Visit
+
+    from .builders_work import today
+
+    ctx = browser.new_context(
+        viewport=PHONE,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+    )
+    page = ctx.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("response", lambda r: r.status >= 400 and errors.append(f"{r.status} {r.url}"))
+    base = day["url"]
+
+    # ---- log in and open my day ---------------------------------------------------------
+    page.goto(f"{base}/login/?next=/care/")
+    page.fill("input[name=username]", day["director"].username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.form button[type=submit]")
+    page.wait_for_url(f"{base}/care/")
+    assert page.inner_text("[data-count=overdue]") == "1"
+    assert page.inner_text("[data-count=due]") == "1"
+    assert page.inner_text("[data-count=worklist]") == "2"
+    assert "今日工作" in page.inner_text("h1")
+    _shot(page, "phone-my-day", full_page=True)
+
+    # ---- the worklist: who qualifies for what, and why ------------------------------------
+    page.click("a[href='/care/worklist/']:visible >> nth=0")
+    page.wait_for_url(f"{base}/care/worklist/")
+    matches = page.locator("#worklist .work-match")
+    assert matches.count() == 2
+    first = page.locator(f"#worklist .work-match[data-child='{day['due'].pk}']")
+    assert "留守儿童关爱探访" in first.inner_text()
+    reasons = first.locator(".work-reasons").inner_text()
+    assert "类别" in reasons and "留守儿童" in reasons  # the reason, in Chinese
+    _shot(page, "phone-worklist", full_page=True)
+
+    # ---- [orders slice] 点单 from the worklist goes here: ----------------------------------
+    # click first.locator(".work-order"), fill the order form, and check the order is placed.
+    # -------------------------------------------------------------------------------------
+
+    # ---- record a visit for the child who is due ------------------------------------------
+    page.goto(f"{base}/care/visits/")
+    due_list = page.locator("#due")
+    assert due_list.locator(f"[data-child='{day['due'].pk}']").count() == 1
+    _shot(page, "phone-visits", full_page=True)
+    due_list.locator(f"[data-child='{day['due'].pk}'] a.button").click()
+    page.wait_for_url(f"**/care/children/{day['due'].pk}/visit/**")
+    assert page.locator("fieldset.work-aspect").count() == 8
+    _shot(page, "phone-visit-form")
+    for aspect in page.locator("fieldset.work-aspect").all():
+        aspect.locator("textarea").fill("正常")
+    page.locator("fieldset[data-aspect=schooling] textarea").fill("近期缺课两天，已与班主任沟通")
+    page.locator("fieldset[data-aspect=schooling] input[type=checkbox]").check()
+    page.fill("input[name=action_0]", "两周后电话回访班主任")
+    page.fill("input[name=due_0]", (today() + dt.timedelta(days=14)).isoformat())
+    page.select_option("select[name=risk_after]", "medium")
+    page.locator("fieldset[data-aspect=schooling]").scroll_into_view_if_needed()
+    _shot(page, "phone-visit-filled")
+    page.click("#save-visit")
+    page.wait_for_load_state()
+    assert page.url == f"{base}/care/visits/", page.inner_text("main")[:800]
+    assert "走访已登记" in page.inner_text("ul.messages")
+    # The child has left the due list; the follow-up is not due yet (14 days away).
+    assert page.locator(f"#due [data-child='{day['due'].pk}']").count() == 0
+    assert page.locator(f"#overdue [data-child='{day['late'].pk}']").count() == 1
+    _shot(page, "phone-after-visit", full_page=True)
+    visit = Visit.objects.get(child=day["due"])
+    assert visit.concerns == ["schooling"] and visit.risk_after == "medium"
+    page.goto(f"{base}/care/")
+    assert page.inner_text("[data-count=due]") == "0"
+    assert not errors, errors
+    ctx.close()
