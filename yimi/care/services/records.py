@@ -431,8 +431,16 @@ def child_update(*, actor: User | None, child: Child, **changes: Any) -> Child:
             _("These fields cannot be changed: %(f)s") % {"f": ", ".join(sorted(unknown))}
         )
     current = {f: getattr(child, f) for f in FIELD_SECTIONS}
-    data = child_validate({**current, **changes})
-    changed = [f for f in FIELD_SECTIONS if f in changes and data[f] != current[f]]
+    merged = {**current, **changes}
+    if changes.get("id_number"):
+        # The new number's birth date and sex replace the stored ones unless given as well.
+        for f in ("birth_date", "sex"):
+            if f not in changes:
+                merged.pop(f)
+    data = child_validate(merged)
+    # A new ID number brings its own birth date and sex.
+    considered = set(changes) | ({"birth_date", "sex"} if "id_number" in changes else set())
+    changed = [f for f in FIELD_SECTIONS if f in considered and data[f] != current[f]]
     if not changed:
         return child
     if "area" in changed:
