@@ -151,3 +151,53 @@ def test_a_child_directors_day_on_a_phone(day, browser):
     assert page.inner_text("[data-count=due]") == "0"
     assert not errors, errors
     ctx.close()
+
+
+def test_the_wcco_builds_an_eligibility_rule_and_previews_it(day, browser):
+    """The 妇儿工委办 adds a policy with the rule builder on a phone, previews the count, saves."""
+    from yimi.care.models import Policy
+    from yimi.core.roles import Role
+    from yimi.core.tests.factories import make_user
+
+    wcco = make_user(Role.WCCO, day["director"].area.parent.parent, password=PASSWORD)
+    ctx = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, locale="zh-CN")
+    page = ctx.new_page()
+    base = day["url"]
+    page.goto(f"{base}/login/?next=/care/menu/")
+    page.fill("input[name=username]", wcco.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.form button[type=submit]")
+    page.wait_for_url(f"{base}/care/menu/")
+    assert "留守儿童关爱探访" in page.inner_text("main")
+    page.click("#policy-new")
+    page.fill("input[name=name]", "高风险儿童心理疏导")
+    page.select_option("select[name=domain]", "psychological")
+    page.fill("textarea[name=benefit]", "每月一次心理咨询")
+    page.select_option("select[name=lead_department]", index=1)
+    page.select_option("select[name=cond-0-field]", "risk_level")
+    page.select_option("select[name=cond-0-op]", "=")
+    page.fill("input[name=cond-0-value]", "高风险")
+    page.select_option("select[name=cond-1-field]", "age")
+    page.select_option("select[name=cond-1-op]", "<")
+    page.fill("input[name=cond-1-value]", "十八")  # not a number: the problem is listed
+    page.click("#preview-rule")
+    page.wait_for_selector("#rule-problems")
+    assert "all[1].value" in page.inner_text("#rule-problems")
+    page.fill("input[name=cond-1-value]", "18")
+    page.click("#preview-rule")
+    page.wait_for_selector("#rule-preview")
+    assert "1" in page.inner_text("#rule-preview")  # the one high-risk child
+    page.locator("#rule-preview").scroll_into_view_if_needed()
+    _shot(page, "phone-menu-rule")
+    page.click("#save-policy")
+    page.wait_for_url(f"{base}/care/menu/")
+    saved = Policy.objects.get(name="高风险儿童心理疏导")
+    assert saved.eligibility == {
+        "all": [
+            {"field": "risk_level", "op": "=", "value": "high"},
+            {"field": "age", "op": "<", "value": 18},
+        ]
+    }
+    assert saved.worklist.filter(state="open", child=day["due"]).exists()
+    _shot(page, "phone-menu", full_page=True)
+    ctx.close()

@@ -28,7 +28,7 @@ from ..selectors import work as sel
 from ..services import work as svc
 from ..services.common import audit_child_read
 
-CONDITION_ROWS = 6
+MAX_CONDITION_ROWS = 30
 
 
 def url_or_none(name: str, *args, query: dict | None = None) -> str | None:
@@ -321,21 +321,25 @@ class PolicyForm(forms.Form):
 
 
 def _condition_rows(data, rule: dict | None) -> tuple[str, list[dict]]:
-    """Builder rows from the POST, or from the stored rule when it is flat."""
+    """Builder rows from the POST, or from the stored rule when it is flat; blank rows are
+    dropped and two empty ones added (a phone screen has no room for more)."""
     if data is not None:
+        combine = data.get("combine", "all")
         rows = [
             {
                 "field": data.get(f"cond-{i}-field", ""),
                 "op": data.get(f"cond-{i}-op", ""),
                 "value": data.get(f"cond-{i}-value", ""),
             }
-            for i in range(CONDITION_ROWS)
+            for i in range(MAX_CONDITION_ROWS)
         ]
-        return data.get("combine", "all"), rows
-    flat = sel.conditions_from_rule(rule)
-    combine, rows = flat if flat else ("all", [])
-    rows = rows + [{"field": "", "op": "", "value": ""}] * (CONDITION_ROWS - len(rows))
-    return combine, rows[: max(CONDITION_ROWS, len(rows))]
+        rows = [r for r in rows if r["field"] or r["op"] or r["value"]]
+    else:
+        flat = sel.conditions_from_rule(rule)
+        combine, rows = flat if flat else ("all", [])
+    blank = {"field": "", "op": "", "value": ""}
+    rows = rows + [blank] * max(2, 3 - len(rows))
+    return combine, rows[:MAX_CONDITION_ROWS]
 
 
 def _choice_hints() -> dict[str, str]:
