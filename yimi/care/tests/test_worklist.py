@@ -44,7 +44,11 @@ def test_a_record_change_adds_and_removes_matches_through_child_rematch(city, de
         eligibility={"all": [{"field": "risk_level", "op": "=", "value": "medium"}]},
     )
     child = make_child(city["CA1"], risk_level="medium")
+    bystander = make_child(city["CA1"], risk_level="medium")
     matching.rematch_all()
+    # The bystander's match is removed behind the matcher's back: only a full rebuild would
+    # bring it back, so its absence afterwards shows the visit re-checked one child only.
+    WorklistItem.objects.filter(child=bystander).delete()
     assert list(sel.worklist_open(director).values_list("policy_id", flat=True)) == [medium.pk]
     before_items = WorklistItem.objects.count()
 
@@ -63,6 +67,7 @@ def test_a_record_change_adds_and_removes_matches_through_child_rematch(city, de
     lapsed = WorklistItem.objects.get(policy=medium)
     assert lapsed.state == WorklistItem.State.LAPSED and lapsed.resolved_by == director
     assert WorklistItem.objects.count() == before_items + 1
+    assert not WorklistItem.objects.filter(child=bystander).exists()
 
 
 def test_worklist_is_scoped_to_the_caseworkers_area(city, dept, director):
