@@ -14,8 +14,10 @@ area, a category and a risk level. Zero stays 0 (it discloses nobody). Because a
 would let a reader recover a lone suppressed cell by subtraction, a row or column of a table
 whose total is shown that has exactly one suppressed cell gets a second one hidden as well
 (the smallest other non-zero cell, shown as ``"*"``) — "secondary suppression", repeated until
-stable. It applies along dimensions whose cells add up to the total (areas, risk levels,
-statuses, and the areas within one category); categories overlap (a child may be an orphan and
+stable. It applies along dimensions whose cells add up to a published total (areas and risk
+levels to the children on the register, the areas within one category to that category); the
+number of all records (on the register, closed, transferred) is hidden instead when a status
+count is suppressed, since the number on the register is published. Categories overlap (a child may be an orphan and
 of a low-income family), so a row of categories allows no subtraction. Order counts are not
 counts of children and are shown exactly.
 """
@@ -204,9 +206,13 @@ def monitor_summary(*, user: User | None, today: dt.date | None = None) -> dict[
         area_overdue_out = suppress_list(area_overdue, overdue)
         cat_out = suppress_list(cat_values, None)
         risk_out = suppress_list(risk_values, active)
-        status_out = suppress_list(status_values, total)
+        # The number on the register is published (it is every other table's total), so the
+        # statuses are suppressed without a total, and the number of all records is hidden
+        # whenever it would give a small count of closed or transferred records away.
+        status_out = suppress_list(status_values, None)
+        hidden_total = any(v == SUPPRESSED for v in status_out)
         totals = {
-            "children": suppress_value(total),
+            "children": HIDDEN if hidden_total and not _small(total) else suppress_value(total),
             "active": suppress_value(active),
             "overdue_visits": suppress_value(overdue),
         }

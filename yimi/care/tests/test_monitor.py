@@ -106,6 +106,10 @@ def test_street_supervisor_sees_deidentified_suppressed_totals(world, client):
     assert rows["990001001002"]["active"] == "<5"
     assert rows["990001001001"]["active"] == "*"
     assert data["totals"]["active"] == 8  # CA1 + CA2; district B is not the supervisor's
+    # 1 closed record: the statuses and the number of all records must not give it away.
+    statuses = {r["code"]: r["count"] for r in data["by_status"]}
+    assert statuses == {"active": 8, "closed": "<5", "transferred": 0}
+    assert data["totals"]["children"] == "*"
     assert rows["990001001001"]["categories"]["orphan"] == 6
     # 2 low-income children in CA1 and 2 left-behind in CA2 are small cells.
     assert rows["990001001001"]["categories"]["low_income"] == "<5"

@@ -21,7 +21,10 @@ from ..models import Volunteer
 from ..selectors import volunteers as selectors
 from ..services import volunteers as services
 
-DATE = forms.DateInput(attrs={"type": "date"})
+
+def _date() -> forms.DateInput:
+    # <input type="date"> needs ISO dates whatever the language.
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 def _manager(request) -> None:
@@ -54,9 +57,9 @@ class VolunteerForm(forms.Form):
 
 class CheckForm(forms.Form):
     state = forms.ChoiceField(label=gettext_lazy("Result"), choices=Volunteer.Check.choices)
-    checked_on = forms.DateField(label=gettext_lazy("Checked on"), widget=DATE, required=False)
+    checked_on = forms.DateField(label=gettext_lazy("Checked on"), widget=_date(), required=False)
     reference = forms.CharField(label=gettext_lazy("Check reference"), required=False)
-    valid_until = forms.DateField(label=gettext_lazy("Valid until"), widget=DATE, required=False)
+    valid_until = forms.DateField(label=gettext_lazy("Valid until"), widget=_date(), required=False)
 
 
 class AccountForm(forms.Form):
@@ -69,7 +72,7 @@ class AccountForm(forms.Form):
 class PairingForm(forms.Form):
     volunteer = forms.ModelChoiceField(label=gettext_lazy("Volunteer"), queryset=None)
     child = forms.ModelChoiceField(label=gettext_lazy("Child"), queryset=None)
-    started_on = forms.DateField(label=gettext_lazy("Started on"), widget=DATE)
+    started_on = forms.DateField(label=gettext_lazy("Started on"), widget=_date())
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -83,7 +86,7 @@ class PairingForm(forms.Form):
 
 
 class EndForm(forms.Form):
-    ended_on = forms.DateField(label=gettext_lazy("Ended on"), widget=DATE)
+    ended_on = forms.DateField(label=gettext_lazy("Ended on"), widget=_date())
     reason = forms.CharField(label=gettext_lazy("Reason"), max_length=200)
     # Optional: pair the child with another volunteer from the same day (rotation).
     volunteer = forms.ModelChoiceField(
@@ -100,9 +103,11 @@ class EndForm(forms.Form):
 
 
 class LogForm(forms.Form):
-    date = forms.DateField(label=gettext_lazy("Date"), widget=DATE)
+    date = forms.DateField(label=gettext_lazy("Date"), widget=_date())
     activity = forms.CharField(label=gettext_lazy("Activity"), max_length=200)
-    notes = forms.CharField(label=gettext_lazy("Notes"), widget=forms.Textarea, required=False)
+    notes = forms.CharField(
+        label=gettext_lazy("Notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
