@@ -442,6 +442,8 @@ def report(name: str, ds: dict[str, Any], res: dict[str, Any]) -> list[str]:
         k = len(s["categories"])
         per = {q: sum(s["per_category_s"][q].values()) / k for q in ("nearest", "counts", "fca")}
         sub = f" ({k} of 10 categories)" if s["subset"] else ""
+        if s.get("reused_from"):
+            sub += f" [from the run of {s['reused_from'][:16]} UTC, same inputs]"
         est = " (est.)" if s["subset"] else ""
         L.append(
             f"| {ENGINE_LABEL[e]}{sub} | {s['runs']} | {_s(s['build_s'])} s | "
@@ -504,7 +506,8 @@ def report(name: str, ds: dict[str, Any], res: dict[str, Any]) -> list[str]:
             "",
         ]
         for e, a in res["agreement"].items():
-            L.append(f"- {e}: {_agreement_line(e, a)}")
+            src = f" (from the run of {a['reused_from'][:16]} UTC)" if a.get("reused_from") else ""
+            L.append(f"- {e}{src}: {_agreement_line(e, a)}")
         L.append("")
     extra = []
     y = S.get("yimi", {}).get("extra", {})
@@ -676,6 +679,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=900.0, help="per engine run, seconds")
     ap.add_argument("--setup-pandana", action="store_true", help="install pandana, then exit")
     ap.add_argument("--out", default=str(RESULTS / "access.json"))
+    ap.add_argument(
+        "--reuse",
+        default=None,
+        help="ENGINE[,ENGINE]=RESULTS.json: take these peers' figures from an earlier run on the "
+        "same inputs (same seed and sizes) instead of running them; labelled as such",
+    )
     args = ap.parse_args(argv)
     if args.setup_pandana:
         return setup_pandana()
@@ -687,6 +696,16 @@ def main(argv: list[str] | None = None) -> int:
         if o not in plan:
             raise SystemExit(f"unknown dataset {o!r}; choose from {', '.join(plan)}")
     keep = set(args.engines.split(",")) if args.engines else None
+    reuse_engines: set[str] = set()
+    reuse_file: dict[str, Any] = {}
+    if args.reuse:
+        names, _, path = args.reuse.partition("=")
+        reuse_engines = set(names.split(","))
+        reuse_file = json.loads(Path(path).read_text())
+        if reuse_file.get("seed") != args.seed or reuse_file.get("quick") != args.quick:
+            raise SystemExit(f"{path}: another seed or size; its figures cannot be reused")
+        if keep is not None:
+            keep -= reuse_engines
     pd_python, pd_why = _pandana_python(args.pandana_python)
     osm = _find_osm(args.osm) if any(plan[o]["kind"] == "stitched" for o in only) else None
     started = dt.datetime.now(dt.UTC)
@@ -701,7 +720,9 @@ def main(argv: list[str] | None = None) -> int:
         for name in only:
             ds = plan[name]
             engines = {
-                e: c for e, c in ds["engines"].items() if keep is None or e in keep or e == "yimi"
+                e: c
+                for e, c in ds["engines"].items()
+                if (keep is None or e in keep or e == "yimi") and e not in reuse_engines
             }
             if "pandana" in engines and "skip" not in engines["pandana"] and pd_python is None:
                 engines["pandana"] = {"skip": pd_why}
@@ -769,6 +790,16 @@ def main(argv: list[str] | None = None) -> int:
                 for e, path in checks.items():
                     if e != "yimi" and path.exists():
                         agree[e] = agreement(checks["yimi"], path, e)
+            old = reuse_file.get("results", {}).get(name)
+            for e in sorted(reuse_engines):
+                if not old or e not in old["summary"]:
+                    continue
+                same = all(old["data"][k] == info[k] for k in ("nodes", "edges", "facilities"))
+                if not same:
+                    raise SystemExit(f"{name}: the reused run had other inputs")
+                summary[e] = {**old["summary"][e], "reused_from": reuse_file["started_utc"]}
+                if e in old.get("agreement", {}):
+                    agree[e] = {**old["agreement"][e], "reused_from": reuse_file["started_utc"]}
             results[name] = {
                 "data": info,
                 "prep_s": prep_s,

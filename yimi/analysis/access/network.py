@@ -299,13 +299,25 @@ class NetworkIndex:
     straight line in its projection to its given length (:attr:`stretch`; about 1 + 1e-5 for
     geodesic lengths, the projection's scale error) and widens the discs by it, plus 1 m for
     rounding: exact for any lengths, only slower where lengths are shorter than straight lines.
-    The subgraphs of a batch of facilities are laid out as disjoint blocks of one sparse matrix,
-    each with its facility's virtual node, and searched in a single
-    ``dijkstra(min_only=True)`` call: a block is reachable only from its own virtual node, so
-    each block gets exactly its facility's distances.
 
-    Nodes are renumbered in grid-cell order once, so the nodes of each disc are gathered from a
-    few contiguous runs and come out sorted.
+    *Grouped* (the default): sources whose discs are pairwise disjoint form a group (greedy
+    colouring of the overlap graph); no node lies within the limit of two sources of a group, so
+    one ``dijkstra(min_only=True, limit=L)`` from all of a group's virtual nodes gives every node
+    its distance to the only source of the group that can reach it, and ``sources`` says which.
+    The searches run on *windows*: the plane is cut into square tiles of grid cells, sized so
+    that a tile widened by the largest disc radius holds about 50,000 nodes; a source searches
+    in its tile's window, which contains its whole disc. A window stays in the CPU's cache and
+    keeps scipy's per-call set-up (dense arrays over every node) small. Windows are built on
+    first use and kept (about 1.5 times the graph's adjacency in memory); a later search with a
+    larger radius rebuilds them.
+
+    *Local* (``method="local"``, the earlier method, kept as an independent check): the nodes
+    of each disc are gathered and the subgraphs of a batch of sources are laid out as disjoint
+    blocks of one sparse matrix, each with its source's virtual node, searched in one
+    ``dijkstra(min_only=True)`` call.
+
+    Nodes are renumbered in grid-cell order once, so the nodes of a disc or a window are
+    gathered from a few contiguous runs and come out sorted.
     """
 
     def __init__(self, graph: WalkGraph, *, cell_m: float = 100.0) -> None:
