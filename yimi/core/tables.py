@@ -86,13 +86,16 @@ def read_table(
     columns: list[tuple[str, str, tuple[str, ...], bool]],
     *,
     max_rows: int | None = None,
+    rows: list[list[Any]] | None = None,
 ) -> tuple[list[tuple[int, dict[str, str]]], dict[str, str]]:
     """Data rows as (row number as the user sees it, {key: text}) and key → header used.
 
     ``columns`` are (key, Chinese header, other accepted spellings, required); headers match
     case-insensitively and may carry a trailing * (the templates mark required columns so).
+    ``rows``: the raw rows when the caller has already read them (a faster reader for very
+    large sheets, e.g. the care ledger); ``content`` is then not read again.
     """
-    raw = raw_rows(content, file_name)
+    raw = rows if rows is not None else raw_rows(content, file_name)
     if not raw:
         raise ImportFileError(_("%(file)s is empty.") % {"file": file_name})
     lookup: dict[str, str] = {}

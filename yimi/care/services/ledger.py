@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -241,7 +241,10 @@ def ledger_import(
         )
     content = _read(file, filename)
     try:
-        table, _used = read_table(content, filename, fmt.COLUMNS)
+        raw = fmt.xlsx_rows(content, filename) if filename.lower().endswith(".xlsx") else None
+        if progress:
+            progress("read", 1, 1)
+        table, _used = read_table(content, filename, fmt.COLUMNS, rows=raw)
     except ImportFileError as exc:
         raise ServiceError(str(exc)) from exc
     plan = ImportPlan(filename=filename, rows=len(table), dry_run=dry_run)
@@ -409,6 +412,58 @@ def ledger_import(
     return plan
 
 
+def _insert(model, rows: list[dict[str, Any]], progress: Callable[[int], None] | None = None):
+    """INSERT ``rows`` ({attname: value}) with one prepared statement per batch (executemany).
+
+    Several times faster than ``bulk_create`` for 100,000 rows: no model instance is built;
+    values that need it are still prepared by their field (encryption, JSON, dates), missing ones
+    take the field's default, ``auto_now``/``auto_now_add`` ones the current time.
+    """
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    now = timezone.now()
+    defaults: dict[str, Any] = {}
+    plain: set[str] = set()
+    for f in fields:
+        value = (
+            now
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+            else (f.get_default())
+        )
+        defaults[f.attname] = f.get_db_prep_save(value, connection)
+        if isinstance(
+            f, (models.CharField | models.BooleanField | models.IntegerField, models.ForeignKey)
+        ):
+            plain.add(f.attname)  # the database driver takes the Python value as it is
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 (names from the model)
+    getters = [
+        (f.attname, f.attname in plain, f.get_db_prep_save, defaults[f.attname]) for f in fields
+    ]
+    with connection.cursor() as cur:
+        for i in range(0, len(rows), 2000):
+            batch = rows[i : i + 2000]
+            cur.executemany(
+                sql,
+                [
+                    tuple(
+                        (
+                            default
+                            if name not in row
+                            else row[name]
+                            if as_is
+                            else prep(row[name], connection)
+                        )
+                        for name, as_is, prep, default in getters
+                    )
+                    for row in batch
+                ],
+            )
+            if progress:
+                progress(len(batch))
+
+
 def _child_values(data: dict[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key in _PLAIN + _SECRET:
@@ -439,7 +494,7 @@ def _write(
         if not r.data["file_no"]:
             need[r.data["area_code"]] = need.get(r.data["area_code"], 0) + 1
     numbers = _file_numbers(areas, need)
-    new_children: list[Child] = []
+    new_children: list[dict[str, Any]] = []
     new_guardians: list[tuple[int, dict]] = []
     for r in creates:
         d = r.data
@@ -450,55 +505,66 @@ def _write(
             if d["disability_type"] or d["disability_grade"]
             else None
         )
-        child = Child(
-            file_no=d["file_no"] or numbers[d["area_code"]].pop(0),
-            area=areas[d["area_code"]],
-            name=d["name"],
-            name_hash=keys.match_hash(d["name"], purpose="child_name"),
-            id_number=d["id_number"],
-            id_hash=d["id_hash"],
-            birth_date=d["birth_date"],
-            sex=d["sex"],
-            categories=d["categories"],
-            risk_level=risk,
-            status=status,
-            closed_on=today if status != Status.ACTIVE else None,
-            low_income=bool(d["low_income"]),
-            school_stage=d["school_stage"] or "none",
-            address=d["address"] or "",
-            phone=d["phone"] or "",
-            school=d["school"] or "",
-            health={"conditions": d["health"]} if d["health"] else None,
-            disability=disability,
-            notes=d["notes"] or "",
-            next_visit_due=next_visit_due(risk, None, today) if status == Status.ACTIVE else None,
-        )
+        child = {
+            "file_no": d["file_no"] or numbers[d["area_code"]].pop(0),
+            "area_id": areas[d["area_code"]].pk,
+            "name": d["name"],
+            "name_hash": keys.match_hash(d["name"], purpose="child_name"),
+            "id_number": d["id_number"],
+            "id_hash": d["id_hash"],
+            "birth_date": d["birth_date"],
+            "sex": d["sex"],
+            "categories": d["categories"],
+            "risk_level": risk,
+            "status": status,
+            "closed_on": today if status != Status.ACTIVE else None,
+            "low_income": bool(d["low_income"]),
+            "school_stage": d["school_stage"] or "none",
+            "address": d["address"] or "",
+            "phone": d["phone"] or "",
+            "school": d["school"] or "",
+            "health": {"conditions": d["health"]} if d["health"] else None,
+            "disability": disability,
+            "notes": d["notes"] or "",
+            "next_visit_due": next_visit_due(risk, None, today)
+            if status == Status.ACTIVE
+            else None,
+        }
         new_children.append(child)
         if d["guardian_name"]:
             new_guardians.append((len(new_children) - 1, d))
-    for i in range(0, len(new_children), BATCH):
-        Child.objects.bulk_create(new_children[i : i + BATCH])
-        done += len(new_children[i : i + BATCH])
+    written = [0]
+
+    def step(n: int) -> None:
+        written[0] += n
         if progress:
-            progress("write", done, total)
+            progress("write", written[0], total)
+
+    _insert(Child, new_children, step)
+    pks: dict[str, int] = {}
+    for chunk in _in_chunks([c["id_hash"] for c in new_children]):
+        pks.update(Child.objects.filter(id_hash__in=chunk).values_list("id_hash", "pk"))
+    done = written[0]
     members = [
-        FamilyMember(
-            child=new_children[i],
-            relation=d["guardian_relation"] or FamilyMember.Relation.OTHER,
-            is_guardian=True,
-            name=d["guardian_name"],
-            phone=d["guardian_phone"] or "",
-        )
+        {
+            "child_id": pks[new_children[i]["id_hash"]],
+            "relation": d["guardian_relation"] or FamilyMember.Relation.OTHER,
+            "is_guardian": True,
+            "name": d["guardian_name"],
+            "phone": d["guardian_phone"] or "",
+        }
         for i, d in new_guardians
     ]
+    actor_id = real_actor.pk if real_actor else None
+    created_summary = _("Registered from the ledger %(file)s") % {"file": plan.filename[:200]}
     events = [
-        ChildEvent(
-            child=c,
-            kind=ChildEvent.Kind.IMPORT,
-            summary=_("Registered from the ledger %(file)s") % {"file": plan.filename[:200]},
-            actor=real_actor,
-            actor_name=by,
-        )
+        {
+            "child_id": pks[c["id_hash"]],
+            "kind": ChildEvent.Kind.IMPORT,
+            "summary": created_summary,
+            "actor_id": actor_id,
+            "actor_name": by,
+        }
         for c in new_children
     ]
 
@@ -543,13 +609,13 @@ def _write(
             )
             if member is None:
                 members.append(
-                    FamilyMember(
-                        child=child,
-                        relation=d["guardian_relation"] or FamilyMember.Relation.OTHER,
-                        is_guardian=True,
-                        name=d["guardian_name"] or "",
-                        phone=d["guardian_phone"] or "",
-                    )
+                    {
+                        "child_id": child.pk,
+                        "relation": d["guardian_relation"] or FamilyMember.Relation.OTHER,
+                        "is_guardian": True,
+                        "name": d["guardian_name"] or "",
+                        "phone": d["guardian_phone"] or "",
+                    }
                 )
             else:
                 for key, attr in (
@@ -565,11 +631,11 @@ def _write(
         fields.add("updated_at")
         to_update.append(child)
         events.append(
-            ChildEvent(
-                child=child,
-                kind=ChildEvent.Kind.IMPORT,
+            {
+                "child_id": child.pk,
+                "kind": ChildEvent.Kind.IMPORT,
                 # Column names, and values only where they identify no one.
-                summary=(
+                "summary": (
                     _("Changed by the ledger %(file)s: %(changes)s")
                     % {
                         "file": plan.filename[:100],
@@ -582,9 +648,9 @@ def _write(
                         ),
                     }
                 )[:500],
-                actor=real_actor,
-                actor_name=by,
-            )
+                "actor_id": actor_id,
+                "actor_name": by,
+            }
         )
     if to_update:
         for i in range(0, len(to_update), BATCH):
@@ -596,8 +662,8 @@ def _write(
         FamilyMember.objects.bulk_update(
             guardian_updates, sorted(guardian_fields), batch_size=BATCH
         )
-    FamilyMember.objects.bulk_create(members, batch_size=BATCH)
-    ChildEvent.objects.bulk_create(events, batch_size=BATCH)
+    _insert(FamilyMember, members)
+    _insert(ChildEvent, events)
 
     # The visit schedule of children whose risk or status changed (new ones are due today).
     if schedule_ids:
