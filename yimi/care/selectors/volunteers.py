@@ -219,13 +219,35 @@ def _community(area: Area) -> str:
 
 
 def _my_pairings(user: User | None) -> QuerySet[Pairing]:
+    """The volunteer's active pairings, only while the background check is passed and valid.
+
+    A lapsed check takes the child out of the volunteer's view until a new check is recorded
+    (the pairing itself stays, for the caseworker to renew the check or end it).
+    """
     if not policy.is_volunteer(user):
         return Pairing.objects.none()
     return (
-        Pairing.objects.filter(volunteer__user=user, ended_on__isnull=True, volunteer__active=True)
+        Pairing.objects.filter(
+            volunteer__user=user,
+            ended_on__isnull=True,
+            volunteer__active=True,
+            volunteer__check_state=Volunteer.Check.PASSED,
+            volunteer__check_valid_until__gte=timezone.localdate(),
+        )
         .filter(child__in=policy.children_visible_to(user))
         .select_related("child__area__parent")
         .order_by("-started_on")
+    )
+
+
+def my_check_lapsed(user: User | None) -> bool:
+    """Whether the volunteer has an active pairing hidden because the check is not valid."""
+    if not policy.is_volunteer(user):
+        return False
+    return (
+        Pairing.objects.filter(volunteer__user=user, ended_on__isnull=True)
+        .exclude(pk__in=_my_pairings(user).values("pk"))
+        .exists()
     )
 
 

@@ -377,6 +377,8 @@ def volunteer_log_add(
     )
     if not (own or caseworker):
         raise PermissionDenied(_("You may not add to this pairing's log."))
+    if own and not check_is_valid(pairing.volunteer):
+        raise PermissionDenied(_("Your background check is not valid; ask for a new check."))
     if pairing.ended_on is not None:
         raise ServiceError(_("The pairing has ended."))
     activity = (activity or "").strip()

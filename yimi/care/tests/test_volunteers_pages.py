@@ -254,3 +254,17 @@ def test_api_register_check_pair_end(client, world):
     # Anonymous requests are refused.
     client.logout()
     assert client.get("/api/v1/care/volunteers").status_code == 401
+
+
+def test_a_lapsed_check_closes_the_childs_page_to_the_volunteer(client, world):
+    Volunteer.objects.filter(pk=world["v1"].pk).update(
+        check_valid_until=TODAY() - dt.timedelta(days=1)
+    )
+    c = _client(client, world["u1"])
+    html = c.get(reverse("care:my_children")).content.decode()
+    assert "*小明" not in html and "warn-box" in html
+    assert c.get("/api/v1/care/my-children").json() == []
+    assert c.get(reverse("care:my_child", args=[world["p1"].pk])).status_code == 404
+    # The pairing itself stays for the caseworker to renew the check or end it.
+    world["p1"].refresh_from_db()
+    assert world["p1"].ended_on is None

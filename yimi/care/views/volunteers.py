@@ -320,7 +320,13 @@ def my_children(request):
         raise PermissionDenied(_("This page is for volunteers."))
     children = selectors.my_children(user=request.user, ip=_ip(request))
     return render(
-        request, "care/volunteers/my_children.html", {"children": children, "log_form": LogForm()}
+        request,
+        "care/volunteers/my_children.html",
+        {
+            "children": children,
+            "log_form": LogForm(),
+            "check_lapsed": selectors.my_check_lapsed(request.user),
+        },
     )
 
 
