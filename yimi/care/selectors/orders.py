@@ -294,7 +294,7 @@ def _section_values(child: Child, section: str, today: dt.date) -> list[tuple[st
     """Label/value pairs of one record section (only the sections a task may show)."""
     if section == Section.BASIC:
         return [
-            (_("Name"), child.name),
+            (_("Child's name"), child.name),
             (_("Sex"), child.get_sex_display()),
             (_("Age"), age_on(child.birth_date, today)),
             (_("Categories"), "、".join(str(Category(c).label) for c in child.categories or [])),

@@ -246,7 +246,7 @@ def order_create(
         step_due=_due(pol, "confirm", now),
     )
     # Readable and unique without a counter table: the date and the row id.
-    order.number = f"DD{now:%Y%m%d}{order.pk:06d}"
+    order.number = f"DD{timezone.localtime(now):%Y%m%d}{order.pk:06d}"
     order.save(update_fields=["number"])
     _step(order, "applied", actor=actor, note=order.request)
     if worklist_item is not None:

@@ -115,9 +115,8 @@ def test_a_child_directors_day_on_a_phone(day, browser):
     assert "类别" in reasons and "留守儿童" in reasons  # the reason, in Chinese
     _shot(page, "phone-worklist", full_page=True)
 
-    # ---- [orders slice] 点单 from the worklist goes here: ----------------------------------
-    # click first.locator(".work-order"), fill the order form, and check the order is placed.
-    # -------------------------------------------------------------------------------------
+    # ---- 点单 from the worklist, confirmed; the lead department handles it ------------------
+    _order_from_the_worklist(page, first, day, browser, base)
 
     # ---- record a visit for the child who is due ------------------------------------------
     page.goto(f"{base}/care/visits/")
@@ -151,6 +150,73 @@ def test_a_child_directors_day_on_a_phone(day, browser):
     assert page.inner_text("[data-count=due]") == "0"
     assert not errors, errors
     ctx.close()
+
+
+def _order_from_the_worklist(page, match, day, browser, base):
+    """点单 → the consent is missing → consent recorded → 确认 → the department's inbox → 办结."""
+    from yimi.care.models import Order
+    from yimi.core.roles import Role
+    from yimi.core.tests.factories import make_user
+
+    from .builders_orders import consent
+
+    match.locator(".work-order").click()
+    page.wait_for_url("**/care/orders/new/**")
+    assert "留守儿童关爱探访" in page.inner_text("form.order-form")
+    assert page.input_value("select[name=channel]") == "worklist"
+    page.fill("textarea[name=request]", "祖母申请每月上门探访")
+    _shot(page, "order-new")
+    page.click("form.order-form button[type=submit]")
+    page.wait_for_url("**/care/orders/*/")
+    order = Order.objects.get(child=day["due"])
+    assert order.number in page.inner_text("h1") and order.state == "applied"
+    # No referral consent for the lead department yet: confirming is refused, and says why.
+    lead = day["policy"].lead_department
+    assert lead.name in page.inner_text("#consent-missing")
+    page.click("#confirm")
+    page.wait_for_load_state()
+    assert lead.name in page.inner_text("ul.messages")
+    order.refresh_from_db()
+    assert order.state == "applied"
+    consent(day["due"], lead)  # the guardian signs (the records slice has its own page for it)
+    page.reload()
+    assert page.locator("#consent-missing").count() == 0
+    page.fill("#confirm-note", "已核实，同意")
+    page.click("#confirm")
+    page.wait_for_load_state()
+    assert page.inner_text("#order-state") == "办理中"
+    _shot(page, "order-confirmed", full_page=True)
+
+    # The lead department, on its own phone: only its task, only the policy's sections.
+    staff = make_user(Role.DEPARTMENT, lead.area, department=lead, password=PASSWORD)
+    dctx = browser.new_context(
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, locale="zh-CN"
+    )
+    dpage = dctx.new_page()
+    dpage.goto(f"{base}/login/?next=/care/tasks/")
+    dpage.fill("input[name=username]", staff.username)
+    dpage.fill("input[name=password]", PASSWORD)
+    dpage.click("form.form button[type=submit]")
+    dpage.wait_for_url(f"{base}/care/tasks/")
+    card = dpage.locator(f"#tasks [data-task='{order.tasks.get().pk}']")
+    assert "留守儿童关爱探访" in card.inner_text() and "测试童春" in card.inner_text()
+    _shot(dpage, "order-department-inbox", full_page=True)
+    card.locator("button.accept").click()
+    dpage.wait_for_load_state()
+    card = dpage.locator("#tasks .task-card").first
+    card.locator("textarea[name=result]").fill("已安排社工每月上门探访")
+    card.locator("button.complete").click()
+    dpage.wait_for_load_state()
+    assert "任务已报告办结" in dpage.inner_text("ul.messages")
+    dctx.close()
+
+    order.refresh_from_db()
+    assert order.state == "done"
+    page.reload()
+    assert page.inner_text("#order-state") == "已办结"
+    steps = page.inner_text("#order-steps")
+    assert "部门已受理" in steps and "部门已办理" in steps
+    _shot(page, "order-done", full_page=True)
 
 
 def test_the_wcco_builds_an_eligibility_rule_and_previews_it(day, browser):
