@@ -198,3 +198,14 @@ def test_community_page_drills_down_to_own_children(world, client):
     assert world["ca1"][5].file_no not in html  # not overdue
     assert world["b"][0].file_no not in html  # another district
     assert "mon-bar" in html and "<script" not in html.split("<main", 1)[1]
+
+
+def test_query_count_does_not_grow_with_the_data(world, django_assert_max_num_queries):
+    wcco = make_user(Role.WCCO, world["city"]["city"])
+    with django_assert_max_num_queries(12):
+        monitor.monitor_summary(user=wcco)
+    for _ in range(10):
+        make_child(world["city"]["CA2"], categories=["migrant"])
+    with django_assert_max_num_queries(12):
+        data = monitor.monitor_summary(user=wcco)
+    assert data["totals"]["active"] == 21
