@@ -91,3 +91,38 @@ def ledger_csv(rows: list[dict[str, str]], encoding: str = "utf-8-sig") -> bytes
     for r in rows:
         w.writerow([r.get(h, "") for h in header])
     return buf.getvalue().encode(encoding)
+
+
+def policy_rules(n: int, *, seed: int = 11) -> list[tuple[str, dict]]:
+    """``n`` GENERATED menu items (domain, eligibility rule) like a real district's menu: most
+    name a category, many add an age band, low income, a school stage or a disability grade."""
+    rng = random.Random(seed)
+    codes = [
+        "orphan",
+        "unsupported",
+        "serious_illness",
+        "severe_disability",
+        "low_income",
+        "other_difficulty",
+        "left_behind",
+        "migrant",
+    ]
+    domains = ["life", "education", "medical", "legal", "psychological"]
+    out = []
+    for i in range(n):
+        parts: list[dict] = [
+            {"field": "categories", "op": "in", "value": rng.sample(codes, k=rng.choice((1, 2, 3)))}
+        ]
+        lo = rng.choice((0, 3, 6, 12))
+        parts.append({"field": "age", "op": "between", "value": [lo, rng.choice((14, 16, 17))]})
+        extra = rng.random()
+        if extra < 0.25:
+            parts.append({"field": "low_income", "op": "=", "value": True})
+        elif extra < 0.45:
+            parts.append({"field": "school_stage", "op": "in", "value": ["primary", "junior"]})
+        elif extra < 0.6:
+            parts.append({"field": "disability_grade", "op": "<=", "value": rng.choice((2, 3))})
+        elif extra < 0.7:
+            parts.append({"field": "risk_level", "op": "in", "value": ["high", "medium"]})
+        out.append((domains[i % len(domains)], {"all": parts}))
+    return out

@@ -26,6 +26,7 @@ from yimi.core.models import User
 
 from .eligibility import CompiledRule, EligibilityIndex, compile_rule
 from .models import Benefit, Child, Order, Policy, Status, WorklistItem
+from .services.common import bulk_insert
 
 # The fields a rule may read, with their types (checked when a policy is saved).
 FIELDS: dict[str, type] = {
@@ -158,16 +159,18 @@ def _sync(
             resolved_by=actor if actor is not None and actor.is_authenticated else None,
         )
     if new_pairs:
-        WorklistItem.objects.bulk_create(
+        # executemany rather than bulk_create: a full re-match adds 100,000s of items.
+        bulk_insert(
+            WorklistItem,
             [
-                WorklistItem(
-                    child_id=c,
-                    policy_id=p,
-                    reasons=list(wanted[(c, p)] or explain(c, p)),
-                )
+                {
+                    "child_id": c,
+                    "policy_id": p,
+                    "reasons": list(wanted[(c, p)] or explain(c, p)),
+                    "found_at": now,
+                }
                 for c, p in new_pairs
             ],
-            batch_size=1000,
         )
     return Outcome(added=len(new_pairs), lapsed=len(gone), kept=len(existing) - len(gone))
 
@@ -312,4 +315,26 @@ def rematch_all(*, actor: User | None = None) -> Outcome:
     policy_paths = {p.pk: p.area.path for p in policies}
     # A policy applies only within its own area's menu.
     wanted = {(c, p): None for p, c in index.pairs() if paths[c].startswith(policy_paths[p])}
-    return _sync(wanted, Q(), lambda c, p: list(index.explain(c, p).reasons), actor)
+    return _sync(wanted, Q(), _explainer(policies, records), actor)
+
+
+def _explainer(policies: list[Policy], records: dict[int, dict]):
+    """``explain(child_id, policy_id)`` → reasons, computed once per distinct combination of the
+    values the rule reads (a rule's reasons depend on nothing else): 100,000s of matches share a
+    few thousand explanations."""
+    compiled = {p.pk: _compiled_for(p) for p in policies}
+    reads = {pk: sorted(rule.fields) for pk, rule in compiled.items()}
+    memo: dict[tuple, list[str]] = {}
+
+    def frozen(value):
+        return tuple(value) if isinstance(value, list) else value
+
+    def explain(c: int, p: int) -> list[str]:
+        record = records[c]
+        key = (p, *(frozen(record.get(f)) for f in reads[p]))
+        reasons = memo.get(key)
+        if reasons is None:
+            reasons = memo[key] = list(compiled[p].explain(record).reasons)
+        return reasons
+
+    return explain
