@@ -109,7 +109,8 @@ def child_row(user: User | None, child: Child, *, today: dt.date | None = None) 
         "file_no": child.file_no,
         "name": child.name if named else mask_name(child.name),
         "name_masked": not named,
-        "id_number": mask_id_number(child.id_number),
+        # Volunteers see no identity number at all, not even masked.
+        "id_number": "" if policy.is_volunteer(user) else mask_id_number(child.id_number),
         "sex": child.sex,
         "sex_label": str(child.get_sex_display()),
         "age": age_on(child.birth_date, today) if child.birth_date else None,
@@ -240,6 +241,10 @@ def child_detail(
             values = _section_values(child, s, today)
             if values is not None:
                 out["sections"][s] = values
+    if Section.BASIC in out["sections"] and not policy.is_caseworker(user):
+        # Caseworkers' free-text notes stay with the caseworkers.
+        out["sections"][Section.BASIC].pop("notes")
+        out["sections"][Section.BASIC].pop("close_reason")
     if Section.FAMILY in sections:
         out["family"] = _family(child)
         out["consents"] = _consents(child)

@@ -51,7 +51,8 @@ def id_number(birth: dt.date | None = None, sex: str | None = None) -> str:
     return generate_id_number(
         _rng,
         region="110108",
-        birth_date=birth or dt.date(2015, 3, 7),
+        # A different day each call: the sequence part of generated numbers has only 10 values.
+        birth_date=birth or dt.date(2015, 3, 7) + dt.timedelta(days=next(_seq) % 300),
         sex=sex,
         today=dt.date(2026, 1, 1),
     )

@@ -9,6 +9,7 @@ import pytest
 from django.http import Http404
 
 from yimi.care import policy
+from yimi.care.identity import validate_id_number
 from yimi.care.models import ChildEvent, Document, Section, Status
 from yimi.care.selectors import records as selectors
 from yimi.care.services import records as services
@@ -97,7 +98,7 @@ def test_create_numbers_the_file_hashes_and_audits_without_personal_data(city, w
     a = child(who["director"], city["CA1"])
     b = child(who["director"], city["CA1"], name="测试童乙")
     assert a.file_no == "990001001001-00001" and b.file_no == "990001001001-00002"
-    assert a.name_hash and a.id_hash and a.birth_date == dt.date(2015, 3, 7)
+    assert a.name_hash and a.id_hash and a.birth_date == validate_id_number(a.id_number).birth_date
     row = AuditLog.objects.get(object_type="care.child", object_id=str(a.pk), action="create")
     assert row.after["name"] == REDACTED and "测试童甲" not in str(row.after)
     assert a.events.get().kind == ChildEvent.Kind.CREATED
@@ -314,3 +315,25 @@ def test_reveal_id_is_audited_and_refused_for_wcco_and_departments(city, who):
     with pytest.raises(Http404):
         selectors.child_reveal_id(who["director_b"], c)
     assert AuditLog.objects.filter(action="read", after__what="reveal_id").count() == 1
+
+
+def test_volunteer_sees_only_the_paired_child_minimal(city, who):
+    from yimi.care.models import Pairing, Volunteer
+    from yimi.core.roles import Role
+    from yimi.core.tests.factories import make_user
+
+    c = child(who["director"], city["CA1"], notes="家中情况复杂")
+    other = child(who["director"], city["CA1"], name="测试童乙")
+    user = make_user(Role.VOLUNTEER, city["CA1"])
+    vol = Volunteer.objects.create(area=city["CA1"], user=user, name="志愿者", check_state="passed")
+    Pairing.objects.create(volunteer=vol, child=c, started_on=dt.date(2026, 1, 1))
+    assert list(selectors.child_list(user)) == [c]
+    row = selectors.child_row(user, c)
+    assert row["name"] == "测试童甲" and row["id_number"] == ""
+    detail = selectors.child_detail(user, c)
+    assert set(detail["sections"]) == {"basic"} and "notes" not in detail["sections"]["basic"]
+    assert "family" not in detail and "documents" not in detail
+    with pytest.raises(Http404):
+        selectors.child_detail(user, other)
+    with pytest.raises(PermissionDenied):
+        selectors.child_reveal_id(user, c)

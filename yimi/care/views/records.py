@@ -352,6 +352,9 @@ DETAIL_LABELS = {
 }
 
 
+DISABILITY_GRADE = gettext_lazy("Disability grade")
+
+
 def _detail_cards(sections: dict) -> list[tuple[str, str, list[tuple[str, str]]]]:
     """The sections kept as JSON details, as (key, title, [(label, value)]) for the page."""
     cards = []
@@ -375,7 +378,8 @@ def _detail_cards(sections: dict) -> list[tuple[str, str, list[tuple[str, str]]]
             if v in (None, "", []):
                 continue
             text = "、".join(map(str, v)) if isinstance(v, list) else str(v)
-            rows.append((str(DETAIL_LABELS.get(k, k)), text))
+            label = DISABILITY_GRADE if (key, k) == (Section.DISABILITY, "grade") else None
+            rows.append((str(label or DETAIL_LABELS.get(k, k)), text))
         cards.append((key, str(Section(key).label), rows))
     return cards
 
