@@ -32,17 +32,19 @@ class Command(BaseCommand):
             "rotate": _("Re-encrypting columns"),
             "check": _("Checking columns with the first key"),
         }
+        counts = None
         try:
             with StageProgress(labels, enabled=not no_progress) as progress:
                 if not check:
                     counts = keys_rotate(progress=progress)
-                    self.stdout.write(
-                        _("Re-encrypted %(n)s values in %(c)s columns under the first key.")
-                        % {"n": sum(counts.values()), "c": len(counts)}
-                    )
                 failures = keys_check(progress=progress)
         except (DecryptionError, KeyConfigError) as exc:
             raise CommandError(str(exc)) from exc
+        if counts is not None:
+            self.stdout.write(
+                _("Re-encrypted %(n)s values in %(c)s columns under the first key.")
+                % {"n": sum(counts.values()), "c": len(counts)}
+            )
         bad = {col: n for col, n in failures.items() if n}
         if bad:
             for col, n in sorted(bad.items()):
@@ -55,7 +57,7 @@ class Command(BaseCommand):
         self.stdout.write(
             _(
                 "Every encrypted value decrypts with the first key alone. You may now remove the "
-                "old keys from YIMI_FIELD_KEYS (keep a backup until you have checked the backups "
+                "old keys from YIMI_FIELD_KEYS or the key file (keep a backup until you have checked the backups "
                 "you still need to read)."
             )
         )
