@@ -225,7 +225,9 @@ def test_withdrawing_consent_removes_department_access_at_once(w):
     assert care_policy.tasks_visible_to(w.health_user).filter(pk=task.pk).exists()
     assert care_policy.children_visible_to(w.health_user).filter(pk=w.child.pk).exists()
 
-    w.child.consents.filter(department=w.health).update(withdrawn_on=timezone.localdate())
+    from yimi.care.services.records import consent_withdraw
+
+    consent_withdraw(actor=w.director, consent=w.child.consents.get(department=w.health))
 
     assert not care_policy.orders_visible_to(w.health_user).filter(pk=order.pk).exists()
     assert not care_policy.tasks_visible_to(w.health_user).exists()

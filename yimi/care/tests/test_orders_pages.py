@@ -133,6 +133,23 @@ def test_department_completes_with_evidence_from_the_inbox(w):
     assert order.state == Order.State.DONE and Benefit.objects.filter(child=w.child).exists()
 
 
+def test_withdrawn_consent_empties_the_departments_pages_at_once(w):
+    from yimi.care.services.records import consent_withdraw
+
+    order = order_confirm(actor=w.director, order=_new(w))
+    c = _client(w.health_user)
+    assert order.number in c.get(reverse("care:tasks")).content.decode()
+    assert c.get(reverse("care:order", args=[order.pk])).status_code == 200
+    consent_withdraw(actor=w.director, consent=w.child.consents.get(department=w.health))
+    inbox = c.get(reverse("care:tasks")).content.decode()
+    assert order.number not in inbox and CHILD_NAME not in inbox
+    assert c.get(reverse("care:order", args=[order.pk])).status_code == 404
+    assert _api(c, "get", "/tasks").json() == []
+    assert _api(c, "get", f"/orders/{order.pk}").status_code == 404
+    # The lead department, whose consent stands, still works on it.
+    assert order.number in _client(w.edu_user).get(reverse("care:tasks")).content.decode()
+
+
 def test_consent_refusal_is_shown_as_a_message(db):
     w = make_world(consents=False)
     order = _new(w)
