@@ -238,7 +238,8 @@ def orders_supervise(request: HttpRequest, order_id: int, payload: NoteIn):
 
 @router.get("/tasks", response=list[TaskCardSchema], summary="The department's own tasks")
 def tasks_list(request: HttpRequest, state: str = ""):
-    _staff(request)
+    if not policy.is_department(request.user):
+        raise PermissionDenied(_("The task inbox is for department staff."))
     tasks = sel.task_list(request.user, state=state)[:200]
     return [sel.task_card(request.user, t, ip=_ip(request)) for t in tasks]
 

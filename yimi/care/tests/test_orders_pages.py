@@ -240,4 +240,5 @@ def test_api_consent_missing_answers_400_with_departments(db):
 
 def test_api_needs_login_and_a_care_role(w):
     assert Client().get("/api/v1/care/orders").status_code == 401
-    assert _api(_client(w.director), "get", "/tasks").json() == []
+    assert _api(_client(w.director), "get", "/tasks").status_code == 403
+    assert _api(_client(w.wcco), "get", "/tasks").status_code == 403
