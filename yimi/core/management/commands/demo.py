@@ -53,6 +53,9 @@ class Command(BaseCommand):
         from yimi.access.demo import build_access_demo
 
         build_access_demo(out)
+        from yimi.care.demo import build_care_demo
+
+        build_care_demo(out)
         out(
             _("Done. Map: http://%(h)s:%(p)s/map/  Log in: http://%(h)s:%(p)s/login/")
             % {"h": host, "p": port}
