@@ -84,6 +84,9 @@ MAX_NAME = 50
 
 
 def _field_label(name: str) -> str:
+    # "name" alone is ambiguous in Chinese (名称 / 姓名): the timeline says whose name.
+    if name == "name":
+        return _("Full name")
     return str(Child._meta.get_field(name).verbose_name)
 
 
@@ -620,7 +623,10 @@ def family_member_update(
         summary=_("Family member changed: %(who)s (%(fields)s)")
         % {
             "who": _family_label(member),
-            "fields": "、".join(str(FamilyMember._meta.get_field(f).verbose_name) for f in changed),
+            "fields": "、".join(
+                _("Full name") if f == "name" else str(FamilyMember._meta.get_field(f).verbose_name)
+                for f in changed
+            ),
         },
         actor=actor,
         section=Section.FAMILY,

@@ -135,6 +135,7 @@ def test_update_writes_a_timeline_entry_per_field_sensitive_ones_without_values(
     assert "测试童丙" not in entries[Section.BASIC] or "→" not in entries[Section.BASIC]
     summaries = list(c.events.values_list("summary", flat=True))
     assert any("→" in s and "高" in s for s in summaries)  # risk: old → new
+    assert "姓名已修改" in summaries and "地址已修改" in summaries
     assert not any("测试童" in s or "新地址" in s for s in summaries)
     c.refresh_from_db()
     assert c.name == "测试童丙"

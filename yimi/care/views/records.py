@@ -134,7 +134,7 @@ def children(request):
 
 
 class ChildForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=svc.MAX_NAME)
+    name = forms.CharField(label=gettext_lazy("Full name"), max_length=svc.MAX_NAME)
     id_number = forms.CharField(
         label=gettext_lazy("ID number"),
         max_length=24,
@@ -475,7 +475,7 @@ class FamilyForm(forms.Form):
     situation = forms.ChoiceField(
         label=gettext_lazy("Situation"), choices=FamilyMember.Situation.choices
     )
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=50)
+    name = forms.CharField(label=gettext_lazy("Full name"), max_length=50)
     phone = forms.CharField(label=gettext_lazy("Phone"), required=False, max_length=40)
     id_number = forms.CharField(label=gettext_lazy("ID number"), required=False, max_length=24)
     notes = forms.CharField(
