@@ -53,7 +53,7 @@ def _care_user(request) -> None:
         raise DjangoPermissionDenied(_("The care pages are for child welfare staff."))
 
 
-def _editor(request, child: Child | None = None) -> None:
+def _editor(request) -> None:
     if not policy.can_edit_records(request.user):
         raise DjangoPermissionDenied(
             _("Only community child directors and street supervisors may change records.")
