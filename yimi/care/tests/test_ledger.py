@@ -278,3 +278,44 @@ def test_template_has_the_columns_and_an_explanation_sheet(city, director):
     # The empty template imports (no rows), so its headers are what the importer reads.
     plan = ledger_import(actor=director, file=ledger_template(), filename="t.xlsx", dry_run=True)
     assert plan.ok and plan.rows == 0
+
+
+def test_rows_the_ledger_accepts_pass_the_records_validator(city):
+    """The ledger checks rows itself (``child_validate`` rebuilds its label tables per call: far
+    too slow for 100,000 rows); what it accepts must pass the records part's validator too."""
+    from yimi.care.services.records import child_validate
+
+    rows = [
+        row(身份证号=n, 类别=c, 学段=s, 残疾等级=g, 残疾类别="肢体" if g else "")
+        for n, c, s, g in zip(
+            ids(4),
+            ["留守儿童", "孤儿、困境儿童（重病）", "困境儿童（低保/特困家庭）", "重残儿童"],
+            ["小学", "", "初中", "幼儿园"],
+            ["", "", "", "二级"],
+            strict=True,
+        )
+    ]
+    for i, r in enumerate(rows, start=2):
+        parsed, errors = fmt.parse_row(
+            i, {k: r.get(zh, "") for k, zh, _a, _r in fmt.COLUMNS}, today=date.today()
+        )
+        assert errors == []
+        d = parsed.data
+        clean = child_validate(
+            {
+                "name": d["name"],
+                "id_number": d["id_number"],
+                "categories": d["categories"],
+                "risk_level": d["risk_level"] or "low",
+                "school_stage": d["school_stage"] or "none",
+                "area": d["area_code"],
+                "low_income": bool(d["low_income"]),
+                "phone": d["phone"] or "",
+                "disability": {"type": d["disability_type"], "grade": d["disability_grade"]}
+                if d["disability_grade"]
+                else None,
+            }
+        )
+        assert clean["birth_date"] == d["birth_date"] and clean["categories"] == sorted(
+            d["categories"], key=list(fmt.CATEGORY_LABELS).index
+        )
