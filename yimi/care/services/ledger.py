@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -407,7 +407,16 @@ def ledger_import(
     plan.unchanged_rows = [r.row for r, _c, ch in updates if not ch][:MAX_PREVIEW]
     if errors or dry_run:
         return plan
-    _write(actor=actor, plan=plan, creates=creates, changed=changed, areas=areas, progress=progress)
+    try:
+        _write(
+            actor=actor, plan=plan, creates=creates, changed=changed, areas=areas, progress=progress
+        )
+    except IntegrityError as exc:
+        # Someone registered one of these children (or took a file number) since the check.
+        raise ServiceError(
+            _("The register changed while the ledger was being imported; import it again."),
+            code="conflict",
+        ) from exc
     plan.written = True
     return plan
 
