@@ -19,6 +19,7 @@ authorisation matrix test (tests/test_authorisation.py) checks them end to end.
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from yimi.core.models import User
 from yimi.core.roles import Role
@@ -129,8 +130,15 @@ def children_visible_to(user: User | None) -> QuerySet[Child]:
             .filter(_area_q(user) if user.area_id else Q())
         )
     if is_volunteer(user):
+        # Only while the background check is passed and valid: a lapsed check hides the child
+        # until a new check is recorded (the pairing stays for the caseworker to renew or end).
         pairs = Pairing.objects.filter(
-            child=OuterRef("pk"), volunteer__user=user, ended_on__isnull=True
+            child=OuterRef("pk"),
+            volunteer__user=user,
+            volunteer__active=True,
+            volunteer__check_state="passed",
+            volunteer__check_valid_until__gte=timezone.localdate(),
+            ended_on__isnull=True,
         )
         return qs.filter(Exists(pairs))
     return qs.none()

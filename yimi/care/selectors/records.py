@@ -45,10 +45,18 @@ def mask_name(name: str | None) -> str:
     return name[0] + "**"
 
 
+def _records_scope(user: User | None) -> QuerySet[Child]:
+    """The children whose file ``user`` may open. Volunteers have none: their paired child's
+    minimal view is the volunteers' page (care:my_children), never the file."""
+    if policy.is_volunteer(user):
+        return Child.objects.none()
+    return policy.children_visible_to(user)
+
+
 def child_get(user: User | None, pk: int | str) -> Child:
     """A child the user may see, or 404 (never 403: existence is not disclosed)."""
     try:
-        return policy.children_visible_to(user).select_related("area").get(pk=int(pk))
+        return _records_scope(user).select_related("area").get(pk=int(pk))
     except (Child.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 
@@ -74,7 +82,7 @@ def child_list(
     妇儿工委办 sees de-identified lists, so a name or ID number finds nothing for them.
     """
     today = today or timezone.localdate()
-    qs = policy.children_visible_to(user).select_related("area")
+    qs = _records_scope(user).select_related("area")
     q = (q or "").strip()
     if q:
         cond = Q(file_no__icontains=q)
@@ -227,7 +235,7 @@ def child_detail(
     timeline holds only entries of those sections.
     Raises :class:`~django.http.Http404` when the user may not see the child at all.
     """
-    sections = policy.sections_for(user, child)
+    sections = policy.sections_for(user, child) if not policy.is_volunteer(user) else frozenset()
     if not sections:
         raise Http404
     today = timezone.localdate()
