@@ -1,6 +1,6 @@
 """督办 in a real browser: the 妇儿工委办 sees late orders, de-identified, and adds a note.
 
-Screenshot: ``docs/img/care-order-escalated.png``.
+Screenshot: ``screenshots/care-order-escalated.png`` (a reviewed copy is in docs/img/).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[3] / "docs" / "img"
+SHOTS = Path(__file__).resolve().parents[3] / "screenshots"
 PHONE = {"width": 390, "height": 844}
 PASSWORD = "pw-Yimi-2026!"  # noqa: S105 - a test account's password
 

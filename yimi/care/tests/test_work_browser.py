@@ -1,7 +1,7 @@
 """A child director's day in a real browser (Playwright driving Debian's Chromium), on a phone.
 
 The director logs in, opens "my day" (/care/), opens the 政策找人 worklist, records a visit for a
-child who is due, and sees the child leave the due list. Screenshots go to ``docs/img/care-*.png``.
+child who is due, and sees the child leave the due list. Screenshots go to ``screenshots/care-*.png`` (reviewed copies in docs/img/).
 The order step (点单 from the worklist) is added by the orders slice at the marked place.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[3] / "docs" / "img"
+SHOTS = Path(__file__).resolve().parents[3] / "screenshots"
 PHONE = {"width": 390, "height": 844}
 PASSWORD = "pw-Yimi-2026!"  # noqa: S105 - a test account's password
 
