@@ -17,8 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -159,19 +160,22 @@ def _sync(
             resolved_by=actor if actor is not None and actor.is_authenticated else None,
         )
     if new_pairs:
-        # executemany rather than bulk_create: a full re-match adds 100,000s of items.
-        bulk_insert(
-            WorklistItem,
-            [
-                {
-                    "child_id": c,
-                    "policy_id": p,
-                    "reasons": list(wanted[(c, p)] or explain(c, p)),
-                    "found_at": now,
-                }
-                for c, p in new_pairs
-            ],
-        )
+        # executemany rather than bulk_create: a full re-match adds 100,000s of items, and many
+        # share one explanation, so each distinct list is serialised once.
+        reasons_field = WorklistItem._meta.get_field("reasons")
+        serialised: dict[int, Any] = {}
+        held = []  # keeps each list alive while its id() is a key
+        rows = []
+        for c, p in new_pairs:
+            reasons = wanted[(c, p)] or explain(c, p)
+            value = serialised.get(id(reasons))
+            if value is None:
+                held.append(reasons)
+                value = serialised[id(reasons)] = reasons_field.get_db_prep_save(
+                    list(reasons), connection
+                )
+            rows.append({"child_id": c, "policy_id": p, "reasons": value, "found_at": now})
+        bulk_insert(WorklistItem, rows, prepared=frozenset({"reasons"}))
     return Outcome(added=len(new_pairs), lapsed=len(gone), kept=len(existing) - len(gone))
 
 

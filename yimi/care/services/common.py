@@ -95,14 +95,20 @@ def audit_child_read(
 
 
 def bulk_insert(
-    model: type[models.Model], rows: list[dict[str, Any]], *, batch: int = 2000
+    model: type[models.Model],
+    rows: list[dict[str, Any]],
+    *,
+    batch: int = 2000,
+    prepared: frozenset[str] = frozenset(),
 ) -> None:
     """INSERT ``rows`` ({attname: value}) with one prepared statement per batch (executemany).
 
     For imports and re-matches of 100,000s of rows, where ``bulk_create`` spends most of its time
     building model instances and SQL: values are still prepared by their field (encryption, JSON,
     dates); missing ones take the field's default, ``auto_now``/``auto_now_add`` ones the current
-    time. Primary keys are not returned; read them back by a unique column when needed.
+    time. ``prepared``: attnames whose values are already in database form (e.g. JSON text
+    serialised once for many rows). Primary keys are not returned; read them back by a unique
+    column when needed.
     """
     if not rows:
         return
@@ -116,6 +122,7 @@ def bulk_insert(
         as_is = isinstance(
             f, models.CharField | models.BooleanField | models.IntegerField | models.ForeignKey
         ) and not isinstance(f, _ENCRYPTED)
+        as_is = as_is or f.attname in prepared
         getters.append((f.attname, as_is, f.get_db_prep_save, default))
     table = connection.ops.quote_name(model._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
