@@ -165,8 +165,10 @@ def _sync(
         reasons_field = WorklistItem._meta.get_field("reasons")
         serialised: dict[int, Any] = {}
         held = []  # keeps each list alive while its id() is a key
+        found_at = WorklistItem._meta.get_field("found_at").get_db_prep_save(now, connection)
         rows = []
-        for c, p in new_pairs:
+        # In key order: the indexes on (child, policy) are filled front to back.
+        for c, p in sorted(new_pairs):
             reasons = wanted[(c, p)] or explain(c, p)
             value = serialised.get(id(reasons))
             if value is None:
@@ -174,8 +176,8 @@ def _sync(
                 value = serialised[id(reasons)] = reasons_field.get_db_prep_save(
                     list(reasons), connection
                 )
-            rows.append({"child_id": c, "policy_id": p, "reasons": value, "found_at": now})
-        bulk_insert(WorklistItem, rows, prepared=frozenset({"reasons"}))
+            rows.append({"child_id": c, "policy_id": p, "reasons": value, "found_at": found_at})
+        bulk_insert(WorklistItem, rows, prepared=frozenset({"reasons", "found_at"}))
     return Outcome(added=len(new_pairs), lapsed=len(gone), kept=len(existing) - len(gone))
 
 
