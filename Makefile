@@ -1,5 +1,5 @@
 # The two commands that work on a fresh clone: `make demo` and `make test`.
-.PHONY: demo test openapi messages lint format bench bench-access
+.PHONY: demo test openapi messages lint format bench bench-access bench-care
 
 demo:
 	./scripts/demo.sh $(ARGS)
@@ -28,3 +28,7 @@ bench:
 # `make bench-access ARGS=--setup-pandana` once puts it in its own environment under bench/results).
 bench-access:
 	. scripts/venv.sh && $$VENV/bin/python -m pip install -q -e ".[bench]" && $$VENV/bin/python bench/access/run.py $(ARGS)
+
+# The care ledger import (100,000 generated rows), 政策找人 over the register, incremental re-check.
+bench-care:
+	. scripts/venv.sh && $$VENV/bin/python bench/care/run.py $(ARGS)

@@ -46,7 +46,7 @@ FULL = {
     "policies": 50,
     "communities": 20,
     "import_runs": 3,
-    "read_runs": 3,
+    "read_runs": 2,
     "rematch_runs": 5,
     "changes": 200,
 }

@@ -96,7 +96,7 @@ def w_import(p: dict[str, Any]) -> dict[str, Any]:
     stages: dict[str, float] = {}
     t0 = time.perf_counter()
     c0 = time.process_time()
-    last = [t0, None]
+    last: list = [t0, "read"]
 
     def progress(stage: str, done: int, total: int | None) -> None:
         now = time.perf_counter()

@@ -497,9 +497,12 @@ def _write(
         if progress:
             progress("write", written[0], total)
 
-    for i in range(0, len(new_children), 10_000):
-        bulk_insert(Child, new_children[i : i + 10_000])
-        step(len(new_children[i : i + 10_000]))
+    # Inserted in the order of the ID-number hash, whose unique index is then filled front to
+    # back (file numbers were given in the ledger's row order above).
+    ordered = sorted(new_children, key=lambda c: c["id_hash"])
+    for i in range(0, len(ordered), 10_000):
+        bulk_insert(Child, ordered[i : i + 10_000])
+        step(len(ordered[i : i + 10_000]))
     pks: dict[str, int] = {}
     for chunk in _in_chunks([c["id_hash"] for c in new_children]):
         pks.update(Child.objects.filter(id_hash__in=chunk).values_list("id_hash", "pk"))
