@@ -103,7 +103,7 @@ def _generate(cfg: dict[str, Any], root: Path) -> Path:
     """The GENERATED ledger, written once (in a process with Django set up for the labels)."""
     path = root / "ledger.xlsx"
     code = (
-        "import sys, django; sys.path[:0] = [%r, %r]; django.setup();"
+        "import sys, django; sys.path[:0] = [%r, %r]; django.setup();"  # noqa: UP031 (a -c program; % keeps its braces readable)
         "from gen import ledger_rows, ledger_xlsx;"
         "codes = ['110108900001', '110108900002'] + ['110108900%%03d' %% (101 + i) "
         "for i in range(%d)];"
