@@ -757,7 +757,7 @@ def ledger_export(
     """The ledger of the children ``actor`` may see, as .xlsx; masked unless ``unmasked``.
 
     Caseworkers' masked export shows masked names, ID numbers, phones and text; the 妇儿工委办's
-    is de-identified (file number, masked name and ID, categories, risk, status, area). An
+    is de-identified (file number, masked name, birth year, categories, risk, status, area). An
     unmasked export needs the ``care.export_unmasked`` permission. Every export is audited.
     """
     from openpyxl import Workbook
@@ -858,7 +858,7 @@ def _export_row(
     return [
         child.file_no,
         child.name if unmasked else fmt.mask_name(child.name),
-        child.id_number if unmasked else mask_id_number(child.id_number),
+        child.id_number if unmasked else "" if deidentified else mask_id_number(child.id_number),
         fmt.SEX_LABELS.get(child.sex, child.sex),
         child.birth_date.isoformat() if unmasked else f"{child.birth_date:%Y}",
         "、".join(fmt.CATEGORY_LABELS.get(c, c) for c in child.categories or []),

@@ -246,6 +246,7 @@ def test_masked_export_and_deidentified_for_wcco(city, supervisor):
     assert (
         data["姓名"] == "示***乙" and data["联系电话"] in ("", None) and data["住址"] in ("", None)
     )
+    assert data["身份证号"] in ("", None) and data["监护人姓名"] in ("", None)
 
 
 def test_unmasked_export_refused_without_permission_and_audited_with_it(city, supervisor):
