@@ -320,3 +320,49 @@ def test_rows_the_ledger_accepts_pass_the_records_validator(city):
         assert clean["birth_date"] == d["birth_date"] and clean["categories"] == sorted(
             d["categories"], key=list(fmt.CATEGORY_LABELS).index
         )
+
+
+@pytest.mark.parametrize("write_only", [False, True])  # shared strings / inline strings
+def test_direct_xlsx_reader_reads_what_openpyxl_reads(write_only, monkeypatch):
+    from yimi.care import ledger_format
+    from yimi.core.tables import cell_text, raw_rows
+
+    wb = Workbook(write_only=write_only)
+    ws = wb.create_sheet("台账") if write_only else wb.active
+    ws.append(["姓名", "身份证号", "备注", "数字", "日期"])
+    ws.append(["示例童&<甲>", "11010820150307991X", None, 110108900001, date(2015, 3, 7)])
+    ws.append(["", "a\nb", "“引号”", 3.5, None])
+    ws.append([None, None, None, None, "x"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    content = buf.getvalue()
+
+    def norm(rows):
+        out = [[cell_text(v) for v in r] for r in rows]
+        return [r + [""] * (5 - len(r)) for r in out]
+
+    expected = norm(raw_rows(content, "t.xlsx"))
+    fast = norm(ledger_format.xlsx_rows(content, "t.xlsx"))
+    # The element-by-element path (used when the pattern path declines) reads the same.
+    monkeypatch.setattr(ledger_format, "_rows_by_pattern", lambda xml, shared: None)
+    slow = norm(ledger_format.xlsx_rows(content, "t.xlsx"))
+    # Dates: openpyxl gives a datetime, the direct reader Excel's serial number.
+    expected[1][4] = "42070"
+    assert fast == slow == expected
+    assert ledger_format.parse_date("42070") == date(2015, 3, 7)
+
+
+def test_xlsx_with_a_dtd_is_refused():
+    import zipfile
+
+    from yimi.care.ledger_format import xlsx_rows
+    from yimi.core.tables import ImportFileError
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr(
+            "xl/worksheets/sheet1.xml",
+            '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><worksheet/>',
+        )
+    with pytest.raises(ImportFileError):
+        xlsx_rows(buf.getvalue(), "bomb.xlsx")
