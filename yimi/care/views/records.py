@@ -91,6 +91,9 @@ def _render_form(request, *, title: str, form, child: Child | None, back: str, *
 @login_required
 def children(request):
     _care_user(request)
+    if policy.is_volunteer(request.user):
+        # A volunteer's paired child has its own minimal view; the register is not for them.
+        return redirect("care:my_children")
     user = request.user
     g = request.GET
     qs = sel.child_list(
