@@ -5,7 +5,7 @@
    check-digit-valid ID numbers) through ``ledger_import`` into a fresh SQLite database with a
    menu of 50 GENERATED policies: every row checked, keyed hashes, encryption, bulk write,
    timeline, guardians, audit, then ``rematch_all``. Target ≤ 60 s. Peer for the read stage:
-   openpyxl's read-only mode (the generic reader) against Yimi's direct .xlsx reader.
+   openpyxl's read-only mode (the generic reader) against the python-calamine reader.
 2. Eligibility of 100,000 children × 50 policies: ``matching.rematch_all`` on an empty worklist
    (target ≤ 10 s), a re-run that changes nothing, the pure ``EligibilityIndex`` build, and as
    the peer the same rules evaluated record by record with the compiled closures.
@@ -237,7 +237,7 @@ def _print(res: dict[str, Any]) -> None:
     print(f"   children {r0['children']:,}, open worklist items {r0['worklist_open']:,}")
     ry, ro = res["read"]["yimi"]["median_s"], res["read"]["openpyxl"]["median_s"]
     print(
-        f"   read stage: Yimi direct reader {ry:.1f} s, openpyxl read-only {ro:.1f} s "
+        f"   read stage: Yimi (python-calamine) {ry:.1f} s, openpyxl read-only {ro:.1f} s "
         f"(×{ro / ry:.1f})"
     )
     print(f"2. rematch_all, {rem['runs'][0]['children']:,} children × {rem['runs'][0]['policies']}")

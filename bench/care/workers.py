@@ -129,7 +129,7 @@ def w_import(p: dict[str, Any]) -> dict[str, Any]:
 
 
 def w_read_peer(p: dict[str, Any]) -> dict[str, Any]:
-    """The read stage alone: Yimi's direct .xlsx reader against openpyxl's read-only mode."""
+    """The read stage alone: the ledger's python-calamine reader against openpyxl's read-only mode."""
     import django
 
     django.setup()

@@ -8,14 +8,14 @@ importing it has chosen. Documented in docs/care-ledger.md.
 
 from __future__ import annotations
 
-import html
 import io
 import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
-from xml.etree.ElementTree import ParseError, iterparse
+
+from python_calamine import CalamineError, CalamineWorkbook
 
 from yimi.core.tables import ImportFileError, RowError
 
@@ -330,159 +330,43 @@ def parse_row(row: int, cells: dict[str, str], *, today: date) -> tuple[LedgerRo
 
 # ------------------------------------------------------------------------------ reading
 
-_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+# An .xlsx is a zip: refuse archives whose parts would inflate past this (decompression bombs).
+MAX_UNCOMPRESSED = 512 * 1024 * 1024
 
 
-def _part(z: zipfile.ZipFile, name: str):
-    """A part of the workbook, refused when it declares a DTD (no .xlsx does; entity tricks do).
-
-    With the DTD refused, expat resolves no external entity and expands no internal one.
-    """
-    with z.open(name) as fh:
-        head = fh.read(4096)
-    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-        raise ValueError(f"{name} declares a DTD")
-    return z.open(name)
-
-
-def _iterparse(z: zipfile.ZipFile, name: str):
-    return iterparse(_part(z, name))  # noqa: S314 (DTDs are refused in _part)
-
-
-def _column(ref: str) -> int:
-    n = 0
-    for ch in ref:
-        if not ch.isalpha():
-            break
-        n = n * 26 + (ord(ch.upper()) - 64)
-    return n - 1
+def _cell(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        # An ID number typed as a number has lost its last digits already (float precision);
+        # its check digit then fails and the row is reported. Whole numbers read without ".0".
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
 
 
 def xlsx_rows(content: bytes, file_name: str) -> list[list[str | None]]:
-    """The first sheet's cells as text, read straight from the XML.
+    """The first sheet's cells as text, read with python-calamine (Rust's calamine).
 
-    About four times faster than openpyxl's read-only mode on a 100,000-row ledger (whose cells
-    are all text: names, ID numbers, codes). Date cells come back as serial numbers, which
-    :func:`parse_date` understands.
+    About 20× faster than openpyxl's read-only mode on a 100,000-row ledger (docs/benchmarks.md).
+    Date cells come back as ISO dates, empty cells as ``None``.
     """
     try:
-        z = zipfile.ZipFile(io.BytesIO(content))
-        names = set(z.namelist())
-        sheet = _first_sheet(z, names)
-        shared: list[str] = []
-        if "xl/sharedStrings.xml" in names:
-            for _ev, el in _iterparse(z, "xl/sharedStrings.xml"):
-                if el.tag == _NS + "si":
-                    shared.append("".join(t.text or "" for t in el.iter(_NS + "t")))
-                    el.clear()
-        with _part(z, sheet) as fh:
-            fast = _rows_by_pattern(fh.read().decode("utf-8"), shared)
-        if fast is not None:
-            return fast
-        rows: list[list[str | None]] = []
-        for _ev, el in _iterparse(z, sheet):
-            if el.tag != _NS + "row":
-                continue
-            values: list[str | None] = []
-            for c in el.iter(_NS + "c"):
-                ref = c.get("r")
-                idx = _column(ref) if ref else len(values)
-                values.extend([None] * (idx - len(values)))
-                kind = c.get("t")
-                if kind == "inlineStr":
-                    value = "".join(t.text or "" for t in c.iter(_NS + "t"))
-                else:
-                    v = c.find(_NS + "v")
-                    value = v.text if v is not None else None
-                    if kind == "s" and value is not None:
-                        value = shared[int(value)]
-                values.append(value)
-            rows.append(values)
-            el.clear()
-        return rows
-    except (
-        zipfile.BadZipFile,
-        KeyError,
-        ParseError,
-        ValueError,
-        IndexError,
-        UnicodeDecodeError,
-    ) as exc:
+        with zipfile.ZipFile(io.BytesIO(content)) as z:
+            if sum(i.file_size for i in z.infolist()) > MAX_UNCOMPRESSED:
+                raise ValueError("the archive inflates past 512 MiB")
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
+        rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except (zipfile.BadZipFile, CalamineError, ValueError, IndexError) as exc:
         raise ImportFileError(
             f"{file_name} 不是可读的 Excel (.xlsx) 文件 / is not a readable .xlsx file: {exc}"
         ) from exc
-
-
-_ROW_RE = re.compile(r"<row\b[^>]*?(?:/>|>(.*?)</row>)", re.S)
-_CELL_RE = re.compile(r'<c r="([A-Z]{1,3})\d+"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
-_T_RE = re.compile(r"<t\b[^>]*>(.*?)</t>", re.S)
-_V_RE = re.compile(r"<v>(.*?)</v>", re.S)
-_PREFIXED = re.compile(r"<\w+:(?:row|c)\b")
-
-
-def _rows_by_pattern(xml: str, shared: list[str]) -> list[list[str | None]] | None:
-    """The sheet's rows by pattern matching over the text: three times faster than building
-    elements, for the shape every spreadsheet program writes (``<row>`` of ``<c r="B7" …>``
-    cells). Anything else (prefixed tags, cells without a reference) returns ``None`` and the
-    caller parses the XML properly."""
-    if _PREFIXED.search(xml):
-        return None
-    rows: list[list[str | None]] = []
-    column_of: dict[str, int] = {}
-    for row in _ROW_RE.finditer(xml):
-        body = row.group(1) or ""
-        values: list[str | None] = []
-        n = 0
-        for cell in _CELL_RE.finditer(body):
-            n += 1
-            letters, attrs, inner = cell.groups()
-            idx = column_of.get(letters)
-            if idx is None:
-                idx = column_of[letters] = _column(letters)
-            if idx < len(values):
-                return None  # out of order: let the XML parser decide
-            values.extend([None] * (idx - len(values)))
-            value: str | None = None
-            if inner:
-                if 't="inlineStr"' in attrs:
-                    value = "".join(_T_RE.findall(inner))
-                else:
-                    v = _V_RE.search(inner)
-                    if v is not None:
-                        value = v.group(1)
-                        if 't="s"' in attrs:
-                            value = shared[int(value)]
-                if value and "&" in value:
-                    value = html.unescape(value)
-            values.append(value)
-        if n != body.count("<c ") + body.count("<c>"):
-            return None
-        rows.append(values)
-    return rows
-
-
-def _first_sheet(z: zipfile.ZipFile, names: set[str]) -> str:
-    """The path of the workbook's first sheet (by the workbook's order, not the file name)."""
-    try:
-        first = None
-        for _ev, el in _iterparse(z, "xl/workbook.xml"):
-            if el.tag == _NS + "sheet" and first is None:
-                first = el.get(_REL_NS + "id")
-        target = None
-        for _ev, el in _iterparse(z, "xl/_rels/workbook.xml.rels"):
-            if el.get("Id") == first:
-                target = el.get("Target")
-        if target:
-            path = target.lstrip("/") if target.startswith("/") else "xl/" + target
-            if path in names:
-                return path
-    except KeyError:
-        pass
-    sheets = sorted(n for n in names if n.startswith("xl/worksheets/sheet"))
-    if not sheets:
-        raise KeyError("no worksheet")
-    return sheets[0]
+    return [[_cell(v) for v in row] for row in rows]
 
 
 # ------------------------------------------------------------------------------ masking
