@@ -31,11 +31,18 @@ echo "== tests on SQLite =="
 "$VENV/bin/python" -m pytest "$@"
 
 if [ -n "$pg_bin" ] && [ -z "${YIMI_SKIP_POSTGRES:-}" ]; then
-  echo "== core, places and access tests on PostgreSQL =="
+  echo "== core, places, access and the care tests with database-specific code on PostgreSQL =="
   . scripts/postgres.sh
   start_postgres "$pg_bin"
   trap stop_postgres EXIT
-  DATABASE_URL="$PG_URL" "$VENV/bin/python" -m pytest yimi/core yimi/places yimi/access -m "not browser" "$@"
+  # care: raw SQL (key rotation, retention), executemany bulk inserts (ledger, re-matching),
+  # encrypted bytes in bytea, partial unique indexes (orders, worklist, pairings).
+  care_pg="yimi/care/tests/test_foundation.py yimi/care/tests/test_rotation.py
+    yimi/care/tests/test_retention.py yimi/care/tests/test_ledger.py yimi/care/tests/test_orders.py
+    yimi/care/tests/test_worklist.py yimi/care/tests/test_volunteers.py"
+  # shellcheck disable=SC2086
+  DATABASE_URL="$PG_URL" "$VENV/bin/python" -m pytest yimi/core yimi/places yimi/access $care_pg \
+    -m "not browser" "$@"
 else
   echo "PostgreSQL is not installed: the PostgreSQL run was skipped (see README, 'Tests')." >&2
   [ -n "${CI:-}" ] && exit 1
