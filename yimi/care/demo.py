@@ -445,7 +445,10 @@ def _work(children: list[Child], supervisor: User, out: Callable[[str], None]) -
         Order.objects.filter(pk=order.pk).update(is_demo=True)
     out(
         _("Care demo: %(n)s orders (%(s)s)")
-        % {"n": len(orders), "s": "、".join(sorted(set(orders.values())))}
+        % {
+            "n": len(orders),
+            "s": "、".join(str(Order.State(v).label) for v in sorted(set(orders.values()))),
+        }
     )
 
 
