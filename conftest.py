@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from yimi.core.tests.browser_support import CHROMIUM
+
 
 @pytest.fixture(scope="session")
 def sample_osm_path() -> Path:
@@ -26,9 +28,6 @@ def sample_pbf_path(sample_osm_path: Path) -> Path:
     if d is None or not (d / "beijing-haidian-wudaokou.osm.pbf").exists():
         pytest.skip("the .osm.pbf sample is not beside the repository (../shared/data/osm)")
     return d / "beijing-haidian-wudaokou.osm.pbf"
-
-
-CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from yimi.core.models import User
 
 from .eligibility import CompiledRule, EligibilityIndex, compile_rule
 from .models import Benefit, Child, Order, Policy, Status, WorklistItem
-from .services.common import bulk_insert
+from .services.common import bulk_insert, encrypted_field_names
 
 # The fields a rule may read, with their types (checked when a policy is saved).
 FIELDS: dict[str, type] = {
@@ -62,8 +62,12 @@ def _area_codes(path: str) -> dict[str, str]:
     return out
 
 
-def child_record(child: Child, *, today: date | None = None) -> dict:
-    """The eligibility record of ``child``: the fields rules read, nothing identifying."""
+def child_record(child: Child, *, today: date | None = None, with_disability: bool = True) -> dict:
+    """The eligibility record of ``child``: the fields rules read, nothing identifying.
+
+    ``with_disability=False`` leaves out the grade (which needs decrypting the disability
+    details) for rules that do not read it.
+    """
     today = today or timezone.localdate()
     record = {
         "categories": list(child.categories or []),
@@ -75,7 +79,7 @@ def child_record(child: Child, *, today: date | None = None) -> dict:
         "status": child.status,
         **_area_codes(child.area.path),
     }
-    grade = child.disability_grade
+    grade = child.disability_grade if with_disability else None
     if grade is not None:
         record["disability_grade"] = grade
     return record
@@ -202,20 +206,7 @@ def _children_records(children: Iterable[Child], *, need_disability: bool) -> di
     today = timezone.localdate()
     out = {}
     for child in children:
-        out[child.pk] = (
-            child_record(child, today=today)
-            if need_disability
-            else {
-                "categories": list(child.categories or []),
-                "age": age_on(child.birth_date, today),
-                "sex": child.sex,
-                "low_income": bool(child.low_income),
-                "school_stage": child.school_stage,
-                "risk_level": child.risk_level,
-                "status": child.status,
-                **_area_codes(child.area.path),
-            }
-        )
+        out[child.pk] = child_record(child, today=today, with_disability=need_disability)
     return out
 
 
@@ -237,18 +228,8 @@ def policy_rematch(*, policy: Policy, actor: User | None = None) -> Outcome:
     need = "disability_grade" in compiled.fields
     children = _active_children(policy.area.path)
     if not need:
-        children = children.defer(
-            "name",
-            "id_number",
-            "address",
-            "phone",
-            "school",
-            "education",
-            "health",
-            "disability",
-            "welfare",
-            "notes",
-        )
+        # Nothing encrypted is read: skip loading (and decrypting) any of it.
+        children = children.defer(*encrypted_field_names(Child))
     records = _children_records(children, need_disability=need)
     index = EligibilityIndex(
         {policy.pk: policy.eligibility or {"all": []}},

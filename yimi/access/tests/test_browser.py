@@ -9,25 +9,13 @@ the run's own endpoint with those states first (``page.route``). Screenshots go 
 """
 
 import json
-import os
-import shutil
-from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[3] / "screenshots"
+from yimi.core.tests.browser_support import BROWSER_MARKS, SHOTS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists(),
-        reason="Debian's chromium is not installed (see README, 'Two commands')",
-    ),
-]
+pytestmark = BROWSER_MARKS
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls in fixtures are safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 # Children per age group (0-3, 3-6, 6-12, 12-15) of the two demo communities.
 POPULATION = {

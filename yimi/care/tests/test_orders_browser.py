@@ -7,23 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
-from pathlib import Path
 
-import pytest
+from yimi.core.tests.browser_support import BROWSER_MARKS, SHOTS
 
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[3] / "screenshots"
 PHONE = {"width": 390, "height": 844}
 PASSWORD = "pw-Yimi-2026!"  # noqa: S105 - a test account's password
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists(),
-        reason="Debian's chromium is not installed (see README, 'Two commands')",
-    ),
-]
+pytestmark = BROWSER_MARKS
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 

@@ -8,27 +8,15 @@ The order step (点单 from the worklist) is added by the orders slice at the ma
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
-from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[3] / "screenshots"
+from yimi.core.tests.browser_support import BROWSER_MARKS, SHOTS
+
 PHONE = {"width": 390, "height": 844}
 PASSWORD = "pw-Yimi-2026!"  # noqa: S105 - a test account's password
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists(),
-        reason="Debian's chromium is not installed (see README, 'Two commands')",
-    ),
-]
-
-# Playwright's sync API runs an event loop in this thread; the ORM calls in fixtures are safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture

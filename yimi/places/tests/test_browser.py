@@ -4,25 +4,11 @@ Opens the map, filters a category, opens a place, plans a trip; saves screenshot
 ``screenshots/``.
 """
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[3] / "screenshots"
+from yimi.core.tests.browser_support import BROWSER_MARKS, SHOTS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists(),
-        reason="Debian's chromium is not installed (see README, 'Two commands')",
-    ),
-]
-
-# Playwright's sync API runs an event loop in this thread; the ORM calls in fixtures are safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
