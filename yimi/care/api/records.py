@@ -22,6 +22,7 @@ from .. import policy
 from ..models import Consent
 from ..selectors import records as sel
 from ..services import records as svc
+from ..services.common import audit_list_read
 
 router = Router(tags=["care"], auth=django_auth)
 
@@ -206,10 +207,9 @@ def children_list(request: HttpRequest, filters: Query[ChildFilter]):
     if f["due"] not in sel.DUE_CHOICES:
         f["due"] = ""
     qs = sel.child_list(request.user, **f)
-    return {
-        "count": qs.count(),
-        "items": [sel.child_row(request.user, c) for c in qs[offset : offset + limit]],
-    }
+    page = list(qs[offset : offset + limit])
+    audit_list_read(actor=request.user, children=page, what="register (API)", ip=_ip(request))
+    return {"count": qs.count(), "items": [sel.child_row(request.user, c) for c in page]}
 
 
 @router.get(

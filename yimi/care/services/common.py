@@ -144,3 +144,30 @@ def bulk_insert(
                     for row in rows[i : i + batch]
                 ],
             )
+
+
+def audit_list_read(
+    *,
+    actor: User | None,
+    children: Iterable[Child],
+    what: str = "list",
+    ip: str | None = None,
+) -> AuditLog | None:
+    """Audit one page of a list of children: who saw which files (by file number), when.
+
+    One row per page shown, in the reader's area (which holds every child the list can show).
+    """
+    file_nos = [c.file_no for c in children]
+    if not file_nos:
+        return None
+    area = getattr(actor, "area", None)
+    return audit_record(
+        actor=actor,
+        action=AuditLog.Action.READ,
+        object_type="care.child",
+        object_repr=f"{len(file_nos)} children"[:255],
+        after={"file_nos": file_nos, "sections": ["basic"], "what": what},
+        note=f"{what}: {', '.join(file_nos)}"[:2000],
+        area_path=area.path if area is not None else "",
+        ip=ip,
+    )

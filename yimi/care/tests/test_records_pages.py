@@ -214,3 +214,15 @@ def test_family_consent_assessment_close_forms(client, setup):
     assert c.risk_level == "high" and c.status == "transferred"
     page = client.get(reverse("care:child", args=[c.pk])).content.decode()
     assert "张母" in page
+
+
+def test_every_page_of_the_register_is_audited_with_the_files_shown(client, setup):
+    city, who, c = setup
+    _as(client, who["director"])
+    assert client.get(reverse("care:children")).status_code == 200
+    row = AuditLog.objects.filter(action="read", after__what="register").latest("id")
+    assert row.after["file_nos"] == [c.file_no] and row.actor == who["director"]
+    assert row.area_path == who["director"].area.path
+    assert "张小明" not in str(row.after) + row.note + row.object_repr
+    client.get("/api/v1/care/children")
+    assert AuditLog.objects.filter(action="read", after__what="register (API)").exists()

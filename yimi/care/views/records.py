@@ -41,7 +41,7 @@ from ..models import (
 )
 from ..selectors import records as sel
 from ..services import records as svc
-from ..services.common import audit_child_read
+from ..services.common import audit_child_read, audit_list_read
 
 
 def _ip(request) -> str | None:
@@ -107,6 +107,7 @@ def children(request):
     )
     page = Paginator(qs, 50).get_page(g.get("page"))
     rows = [sel.child_row(user, c) for c in page]
+    audit_list_read(actor=user, children=page, what="register", ip=_ip(request))
     areas = (
         Area.objects.filter(path__startswith=user.area.path, level__gte=Area.Level.STREET)
         if user.area_id
