@@ -113,11 +113,13 @@ def _register_routers() -> None:
     from yimi.care.api import router as care_router
     from yimi.core.api import router as core_router
     from yimi.places.api import router as places_router
+    from yimi.voice.api import router as voice_router
 
     api.add_router("/", core_router)
     api.add_router("/", places_router)
     api.add_router("/access", access_router)
     api.add_router("/care", care_router)
+    api.add_router("/voice", voice_router)
 
 
 _register_routers()

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "yimi.places",
     "yimi.access",
     "yimi.care",
+    "yimi.voice",
 ]
 
 MIDDLEWARE = [

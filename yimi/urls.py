@@ -19,6 +19,7 @@ urlpatterns = [
     path("map/", include("yimi.places.urls")),
     path("access/", include("yimi.access.urls")),
     path("care/", include("yimi.care.urls")),
+    path("voice/", include("yimi.voice.urls")),
     path("", RedirectView.as_view(pattern_name="places:map", permanent=False), name="home"),
 ]
 
