@@ -57,6 +57,21 @@ def _too_many(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _body_too_big(request: HttpRequest) -> bool:
+    # Refuse before Django reads the body: the picture plus a generous margin for the fields.
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return True
+    return length > MAX_BYTES + 256 * 1024
+
+
+def _too_big(request: HttpRequest) -> HttpResponse:
+    msg = _("The picture is too big. Please use one under 8 MB.")
+    ctx = _form_context(request, {}, [{"field": "image", "message": msg}], staff=False)
+    return render(request, "voice/mailbox.html", ctx, status=413)
+
+
 def _form_context(request: HttpRequest, data, errors: list[dict], *, staff: bool) -> dict:
     place = _place(data.get("place", ""))
     return {
@@ -111,6 +126,8 @@ def mailbox(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if not ratelimit.hit(request, "submit"):
             return _too_many(request)
+        if _body_too_big(request):
+            return _too_big(request)
         try:
             suggestion = _submit(request, staff=False)
         except ServiceError as exc:

@@ -260,3 +260,53 @@ def test_pages_escape_what_was_typed(db, client):
     html = r.content.decode()
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
     assert re.search(r"receipt", html)
+
+
+def test_an_oversized_upload_is_refused_before_it_is_read(db, client):
+    from yimi.voice.images import MAX_BYTES
+
+    big = SimpleUploadedFile("big.png", b"\x89PNG" + b"\0" * (MAX_BYTES + 300 * 1024))
+    r = client.post(reverse("voice:mailbox"), _form(image=big))
+    assert r.status_code == 413 and not Suggestion.objects.exists()
+    assert "8 MB" in r.content.decode()
+
+
+def test_an_oversized_upload_is_refused_by_the_api(db, client):
+    from yimi.voice.images import MAX_BYTES
+
+    big = SimpleUploadedFile("big.png", b"\x89PNG" + b"\0" * (MAX_BYTES + 1))
+    r = client.post("/api/v1/voice/suggestions", {**_form(), "image": big})
+    assert r.status_code == 413 and r.json()["error"]["code"] == "too_large"
+    assert not Suggestion.objects.exists()
+
+
+def test_the_api_needs_no_csrf_token_but_the_form_does(db):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    assert strict.post("/api/v1/voice/suggestions", _form()).status_code == 201
+    assert strict.post(reverse("voice:mailbox"), _form()).status_code == 403
+
+
+def test_every_field_is_escaped_when_shown_again(db, client):
+    evil = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
+    r = client.post(
+        reverse("voice:mailbox"),
+        _form(text=evil, age_group="6-9", guardian_contact=evil, area=evil, topic=evil),
+    )
+    html = r.content.decode()
+    assert r.status_code == 400
+    assert "<script>alert(1)" not in html and "<img src=x" not in html
+    look = client.get(reverse("voice:receipt"), {"code": evil})
+    assert "<script>alert(1)" not in look.content.decode()
+
+
+def test_the_public_reply_is_escaped_on_the_receipt_page(db, client):
+    s = _submit()
+    Suggestion.objects.filter(pk=s.pk).update(
+        status=Suggestion.Status.ANSWERED, public_reply="<b>好的</b><script>alert(1)</script>"
+    )
+    r = client.get(reverse("voice:receipt"), {"code": s.receipt_code})
+    html = r.content.decode()
+    assert "&lt;script&gt;" in html and "<script>alert(1)" not in html
+    assert "已答复" in html
