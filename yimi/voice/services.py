@@ -90,7 +90,6 @@ def _check(
     return errors
 
 
-@transaction.atomic
 def suggestion_submit(
     *,
     text: str,
@@ -151,15 +150,25 @@ def suggestion_submit(
         "source": source,
         "entered_by": actor if source == Suggestion.Source.PAPER else None,
     }
+    # The picture was decoded and re-encoded above, outside the transaction: SQLite's write lock
+    # is held only for the two inserts.
+    with transaction.atomic():
+        suggestion = _insert_with_fresh_code(fields)
+        _audit_create(suggestion, actor=actor, source=source, ip=ip)
+    return suggestion
+
+
+def _insert_with_fresh_code(fields: dict[str, Any]) -> Suggestion:
     for _attempt in range(5):
         try:
             with transaction.atomic():
-                suggestion = Suggestion.objects.create(receipt_code=receipt_code_new(), **fields)
-            break
+                return Suggestion.objects.create(receipt_code=receipt_code_new(), **fields)
         except IntegrityError:  # a receipt code already taken (≈ never): draw another
             continue
-    else:
-        raise ServiceError(_("Please try again."), code="conflict")
+    raise ServiceError(_("Please try again."), code="conflict")
+
+
+def _audit_create(suggestion: Suggestion, *, actor: User | None, source: str, ip: str | None):
     audit_record(
         actor=actor if source == Suggestion.Source.PAPER else None,
         action=AuditLog.Action.CREATE,
@@ -170,4 +179,3 @@ def suggestion_submit(
         # A child's IP address is personal data and is not kept; staff's is, as elsewhere.
         ip=ip if source == Suggestion.Source.PAPER else None,
     )
-    return suggestion

@@ -92,3 +92,33 @@ def test_receipt_returns_status_and_nothing_personal(db, client):
 def test_unknown_receipt_is_404(db, client):
     r = client.get("/api/v1/voice/receipts/ACDE-FGHJ-KMNP")
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+
+
+def test_a_place_on_the_map_sets_the_area_and_is_never_returned(db, client):
+    from yimi.core.tests.factories import make_city
+    from yimi.places.services import place_create
+
+    city = make_city()
+    place = place_create(actor=None, name="甲一游乐场", category="playground", lon=116.1, lat=40.0)
+    r = client.post(URL, _data(place_id=str(place.pk)))
+    assert r.status_code == 201
+    s = Suggestion.objects.get()
+    assert s.place == place and s.area == place.area and place.area is not None
+    body = client.get(f"/api/v1/voice/receipts/{r.json()['receipt_code']}").json()
+    assert "甲一游乐场" not in json.dumps(body, ensure_ascii=False)
+    both = client.post(URL, _data(place_id=str(place.pk), area_id=str(city["CA2"].pk)))
+    assert both.status_code == 400
+    assert both.json()["error"]["details"][0]["field"] == "area"
+
+
+def test_the_form_keeps_a_place_chosen_on_the_map(db, client):
+    from yimi.places.services import place_create
+
+    place = place_create(actor=None, name="乙区图书馆", category="library", lon=116.7, lat=40.0)
+    page = client.get("/voice/", {"place": place.pk})
+    assert "乙区图书馆" in page.content.decode()
+    r = client.post(
+        "/voice/",
+        {"text": "多一些绘本", "age_group": "15-18", "topic": "culture", "place": str(place.pk)},
+    )
+    assert r.status_code == 302 and Suggestion.objects.get().place == place
