@@ -1,0 +1,1 @@
+"""Editable rule files (YAML) for yimi.voice.text; a package so setuptools ships them."""
