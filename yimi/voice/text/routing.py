@@ -2,7 +2,7 @@
 
 ``rules/routing.yaml`` maps each topic (公园与游戏, 出行安全 …) to a department kind and
 keywords with weights; a topic's score is the sum of the weights of its keywords among the
-letter's words. The suggestion is only a suggestion: the 妇儿工委办 confirms it. Each rule file
+letter's words (a keyword inside a longer word counts too). The suggestion is only a suggestion: the 妇儿工委办 confirms it. Each rule file
 gets its own ``jieba.Tokenizer`` with the rule words added, so one city's words never change
 another's segmentation (``jieba.lcut`` would share one global dictionary).
 ``evaluate`` measures the rules on ``rules/labelled.yaml``.
@@ -128,8 +128,18 @@ def suggest(text: str, rules: RoutingRules | None = None) -> list[Suggestion]:
     counts = Counter(tokenize(text, rules))
     ranked: list[Suggestion] = []
     for topic in rules.topics:
-        matched = tuple(w for w in counts if w in topic.keywords)
-        score = sum(topic.keywords[w] * counts[w] for w in matched)
+        found: Counter[str] = Counter()
+        for token, n in counts.items():
+            if token in topic.keywords:
+                found[token] += n
+            elif len(token) > 2:
+                # jieba's own dictionary sometimes keeps a compound whole ("老师上课"): its
+                # keywords of two or more characters count too.
+                for word in topic.keywords:
+                    if len(word) >= 2 and word in token:
+                        found[word] += n
+        matched = tuple(found)
+        score = sum(topic.keywords[w] * n for w, n in found.items())
         if score > 0:
             ranked.append(Suggestion(topic.name, topic.department, score, matched))
     ranked.sort(key=lambda s: -s.score)  # stable: equal scores keep the file's order
@@ -138,10 +148,20 @@ def suggest(text: str, rules: RoutingRules | None = None) -> list[Suggestion]:
     return ranked
 
 
-def load_labelled(path: str | Path = DEFAULT_LABELLED_PATH) -> list[tuple[str, str]]:
-    """(text, topic) pairs from a labelled YAML file (``examples: [{text, topic}, …]``)."""
+def load_labelled(
+    path: str | Path = DEFAULT_LABELLED_PATH, *, split: str | None = None
+) -> list[tuple[str, str]]:
+    """(text, topic) pairs from a labelled YAML file (``examples: [{text, topic, split}, …]``).
+
+    ``split`` keeps only the examples of one split: ``"dev"`` (those without a ``split`` key,
+    used while writing the rules) or ``"holdout"`` (written after, never used for tuning).
+    """
     data = read_yaml(path, required=("examples",))
-    return [(str(e["text"]), str(e["topic"])) for e in data["examples"]]
+    return [
+        (str(e["text"]), str(e["topic"]))
+        for e in data["examples"]
+        if split is None or e.get("split", "dev") == split
+    ]
 
 
 def evaluate(
