@@ -96,6 +96,8 @@ class PiiRules:
     weak_name_triggers: tuple[str, ...]
     name_stop_chars: frozenset[str]
     not_names: tuple[str, ...]
+    name_titles: tuple[str, ...]
+    name_stop_words: tuple[str, ...]
     generic_school_prefixes: tuple[str, ...]
     generic_school_end_chars: frozenset[str]
     place_stop_chars: frozenset[str]
@@ -172,6 +174,8 @@ def _load_rules(path: Path) -> PiiRules:
         weak_name_triggers=tuple(weak),
         name_stop_chars=frozenset(data.get("name_stop_chars", "")),
         not_names=tuple(data.get("not_names", [])),
+        name_titles=tuple(data.get("name_titles", [])),
+        name_stop_words=tuple(data.get("name_stop_words", [])),
         generic_school_prefixes=tuple(data.get("generic_school_prefixes", [])),
         generic_school_end_chars=frozenset(data.get("generic_school_end_chars", "")),
         place_stop_chars=frozenset(data.get("place_stop_chars", "")),
@@ -312,11 +316,14 @@ def _name_after(rules: PiiRules, text: str, pos: int, *, strong: bool) -> int:
     if surname is None and not strong:
         return pos
     i = pos + (len(surname) if surname else 0)
+    if surname and any(text.startswith(t, i) for t in rules.name_titles):
+        return pos
     limit = pos + (len(surname) if surname else 1) + 2
     while (
         i < min(limit, len(text))
         and "\u4e00" <= text[i] <= "\u9fff"
         and text[i] not in rules.name_stop_chars
+        and not any(text.startswith(w, i) for w in rules.name_stop_words)
     ):
         i += 1
     return i if i - pos >= 2 else pos
