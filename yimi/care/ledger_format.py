@@ -20,6 +20,7 @@ from python_calamine import CalamineError, CalamineWorkbook
 from yimi.core.tables import ImportFileError, RowError
 
 from .identity import IdNumberError, validate_id_number
+from .masking import mask_phone
 from .models import Category, FamilyMember, Risk, SchoolStage, Sex, Status
 
 # (key, Chinese header, other accepted spellings, required)
@@ -367,33 +368,3 @@ def xlsx_rows(content: bytes, file_name: str) -> list[list[str | None]]:
             f"{file_name} 不是可读的 Excel (.xlsx) 文件 / is not a readable .xlsx file: {exc}"
         ) from exc
     return [[_cell(v) for v in row] for row in rows]
-
-
-# ------------------------------------------------------------------------------ masking
-
-
-def mask_name(name: str | None) -> str:
-    """张*明; two characters: 张*; one: *."""
-    if not name:
-        return ""
-    if len(name) == 1:
-        return "*"
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
-
-
-def mask_phone(phone: str | None) -> str:
-    """138****5678: the first 3 and last 4 digits."""
-    if not phone:
-        return ""
-    if len(phone) <= 7:
-        return "*" * len(phone)
-    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
-
-
-def mask_text(text: str | None) -> str:
-    """Free text (address, school, health …): only that something is there."""
-    if not text:
-        return ""
-    return text[0] + "***" if len(text) > 1 else "*"

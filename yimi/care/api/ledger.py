@@ -27,7 +27,7 @@ class LedgerErrorSchema(Schema):
 
 class LedgerChangeSchema(Schema):
     column: str
-    old: str = Field(description="personal values masked (张*明, 138****5678)")
+    old: str = Field(description="personal values masked (张**, 138****5678)")
     new: str
 
 

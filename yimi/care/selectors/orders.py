@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from yimi.core.models import Department, User
 
 from .. import policy
+from ..masking import mask_name
 from ..matching import age_on
 from ..models import Category, Child, Order, OrderStep, OrderTask, Policy, Risk, Section
 from ..services.common import audit_child_read
@@ -46,12 +47,6 @@ STEP_LABELS = {
 }
 # The order states in which something is still to be done (and can be late).
 ACTIVE_STATES = (*OPEN_STATES, Order.State.DONE)
-
-
-def mask_name(name: str | None) -> str:
-    """The surname and two stars (``张**``), the same mask as the records pages."""
-    name = (name or "").strip()
-    return name[0] + "**" if name else ""
 
 
 def child_label(user: User | None, child: Child) -> str:

@@ -21,6 +21,7 @@ from yimi.core.services import PermissionDenied
 
 from .. import policy
 from ..identity import mask_id_number
+from ..masking import mask_name
 from ..matching import age_on
 from ..models import (
     Category,
@@ -35,14 +36,6 @@ from ..models import (
     Visit,
 )
 from ..services.common import audit_child_read
-
-
-def mask_name(name: str | None) -> str:
-    """The surname and two stars (``张**``), whatever the length: the length says something too."""
-    name = (name or "").strip()
-    if not name:
-        return ""
-    return name[0] + "**"
 
 
 def _records_scope(user: User | None) -> QuerySet[Child]:

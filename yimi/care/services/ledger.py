@@ -28,7 +28,7 @@ from yimi.core.services import PermissionDenied, ServiceError, audit_record
 from yimi.core.tables import ImportFileError, RowError, read_table
 
 from .. import ledger_format as fmt
-from .. import matching, policy
+from .. import masking, matching, policy
 from ..identity import mask_id_number
 from ..models import Child, ChildEvent, FamilyMember, Risk, Status, Visit
 from ..schedule import next_visit_due
@@ -115,11 +115,11 @@ def _display(key: str, value: Any) -> str:
     if key == "guardian_relation":
         return fmt.RELATION_LABELS.get(value, value)
     if key in ("name", "guardian_name"):
-        return fmt.mask_name(value)
+        return masking.mask_name(value)
     if key in ("phone", "guardian_phone"):
-        return fmt.mask_phone(value)
+        return masking.mask_phone(value)
     if key in ("address", "school", "notes", "health", "disability_type"):
-        return fmt.mask_text(value)
+        return masking.mask_text(value)
     return str(value)
 
 
@@ -389,7 +389,7 @@ def ledger_import(
         {
             "row": r.row,
             "file_no": r.data["file_no"] or "",
-            "name": fmt.mask_name(r.data["name"]),
+            "name": masking.mask_name(r.data["name"]),
             "id_number": mask_id_number(r.data["id_number"]),
             "area_code": r.data["area_code"],
         }
@@ -399,7 +399,7 @@ def ledger_import(
         {
             "row": r.row,
             "file_no": c.file_no,
-            "name": fmt.mask_name(c.name),
+            "name": masking.mask_name(c.name),
             "changes": [{k: v for k, v in ch.items() if k != "key"} for ch in chs],
         }
         for r, c, chs in changed[:MAX_PREVIEW]
@@ -848,7 +848,7 @@ def _explanation_sheet_write_only(wb, lines: list[tuple[str, str]]) -> None:
 def _export_row(
     child: Child, guardian: FamilyMember | None, unmasked: bool, deidentified: bool
 ) -> list[Any]:
-    def secret(value: str | None, mask=fmt.mask_text) -> str:
+    def secret(value: str | None, mask=masking.mask_text) -> str:
         if deidentified:
             return ""
         return (value or "") if unmasked else mask(value)
@@ -857,7 +857,7 @@ def _export_row(
     dis = child.disability or {}
     return [
         child.file_no,
-        child.name if unmasked else fmt.mask_name(child.name),
+        child.name if unmasked else masking.mask_name(child.name),
         child.id_number if unmasked else "" if deidentified else mask_id_number(child.id_number),
         fmt.SEX_LABELS.get(child.sex, child.sex),
         child.birth_date.isoformat() if unmasked else f"{child.birth_date:%Y}",
@@ -866,15 +866,15 @@ def _export_row(
         fmt.STATUS_LABELS.get(child.status, child.status),
         child.area.code,
         secret(child.address),
-        secret(child.phone, fmt.mask_phone),
+        secret(child.phone, masking.mask_phone),
         secret(child.school),
         fmt.STAGE_LABELS.get(child.school_stage, child.school_stage),
         "是" if child.low_income else "否",
         "" if deidentified else (dis.get("type") or ""),
         "" if deidentified else (dis.get("grade") or ""),
         secret(health),
-        secret(guardian.name if guardian else "", fmt.mask_name),
+        secret(guardian.name if guardian else "", masking.mask_name),
         "" if deidentified or guardian is None else fmt.RELATION_LABELS.get(guardian.relation, ""),
-        secret(guardian.phone if guardian else "", fmt.mask_phone),
+        secret(guardian.phone if guardian else "", masking.mask_phone),
         secret(child.notes),
     ]
