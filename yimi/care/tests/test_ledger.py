@@ -244,9 +244,7 @@ def test_masked_export_and_deidentified_for_wcco(city, supervisor):
     wcco = make_user(Role.WCCO, area=city["A"])
     rows, _wb = _exported(ledger_export(actor=wcco).content)
     data = dict(zip(HEADER, rows[2], strict=True))
-    assert (
-        data["姓名"] == "示**" and data["联系电话"] in ("", None) and data["住址"] in ("", None)
-    )
+    assert data["姓名"] == "示**" and data["联系电话"] in ("", None) and data["住址"] in ("", None)
     assert data["身份证号"] in ("", None) and data["监护人姓名"] in ("", None)
 
 
