@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
+from yimi.core.http import client_ip
 from yimi.core.models import AuditLog
 from yimi.core.services import audit_record
-
-
-def _ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
 
 
 def on_login(sender, request, user, **kwargs) -> None:
@@ -16,7 +13,7 @@ def on_login(sender, request, user, **kwargs) -> None:
         action=AuditLog.Action.LOGIN,
         obj=user,
         area_path=user.area.path if user.area_id else "",
-        ip=_ip(request),
+        ip=client_ip(request),
     )
 
 
@@ -27,7 +24,7 @@ def on_logout(sender, request, user, **kwargs) -> None:
             action=AuditLog.Action.LOGOUT,
             obj=user,
             area_path=user.area.path if user.area_id else "",
-            ip=_ip(request),
+            ip=client_ip(request),
         )
 
 
@@ -38,5 +35,5 @@ def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
         action=AuditLog.Action.LOGIN_FAILED,
         object_type="core.user",
         object_repr=username,
-        ip=_ip(request),
+        ip=client_ip(request),
     )

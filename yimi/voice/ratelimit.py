@@ -10,6 +10,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from yimi.core import http
+
 # scope → (attempts, window in seconds); settings may override with YIMI_VOICE_RATE_LIMITS.
 DEFAULT_LIMITS = {
     "submit": (5, 600),
@@ -18,9 +20,8 @@ DEFAULT_LIMITS = {
 
 
 def client_ip(request: HttpRequest) -> str:
-    # REMOTE_ADDR as everywhere else in Yimi: a reverse proxy must set it (not X-Forwarded-For,
-    # which any client can forge).
-    return request.META.get("REMOTE_ADDR") or "unknown"
+    """The rate-limit key: :func:`yimi.core.http.client_ip`, or "unknown" without one."""
+    return http.client_ip(request) or "unknown"
 
 
 def _limit(scope: str) -> tuple[int, int]:

@@ -17,16 +17,14 @@ from ninja.files import UploadedFile
 from ninja.security import django_auth
 from pydantic import Field
 
+from yimi.core.http import client_ip
+
 from .. import policy
 from ..models import Order, Policy
 from ..selectors import orders as sel
 from ..services import orders as svc
 
 router = Router(tags=["care"], auth=django_auth)
-
-
-def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 def _staff(request: HttpRequest) -> None:
@@ -187,7 +185,7 @@ def orders_create(request: HttpRequest, payload: OrderIn):
 
 
 def _detail(request: HttpRequest, pk: int) -> dict:
-    return sel.order_detail(request.user, sel.order_get(request.user, pk), ip=_ip(request))
+    return sel.order_detail(request.user, sel.order_get(request.user, pk), ip=client_ip(request))
 
 
 @router.get("/orders/{order_id}", response=OrderDetailSchema, summary="One order with its steps")
@@ -241,11 +239,11 @@ def tasks_list(request: HttpRequest, state: str = ""):
     if not policy.is_department(request.user):
         raise PermissionDenied(_("The task inbox is for department staff."))
     tasks = sel.task_list(request.user, state=state)[:200]
-    return [sel.task_card(request.user, t, ip=_ip(request)) for t in tasks]
+    return [sel.task_card(request.user, t, ip=client_ip(request)) for t in tasks]
 
 
 def _card(request: HttpRequest, task_id: int) -> dict:
-    return sel.task_card(request.user, sel.task_get(request.user, task_id), ip=_ip(request))
+    return sel.task_card(request.user, sel.task_get(request.user, task_id), ip=client_ip(request))
 
 
 @router.post("/tasks/{task_id}/accept", response=TaskCardSchema, summary="Accept (受理)")

@@ -16,6 +16,7 @@ from ninja import Query, Router, Schema, Status
 from ninja.security import django_auth
 from pydantic import Field
 
+from yimi.core.http import client_ip
 from yimi.core.models import Department
 
 from .. import policy
@@ -25,10 +26,6 @@ from ..services import records as svc
 from ..services.common import audit_list_read
 
 router = Router(tags=["care"], auth=django_auth)
-
-
-def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 def _care_user(request: HttpRequest) -> None:
@@ -208,7 +205,7 @@ def children_list(request: HttpRequest, filters: Query[ChildFilter]):
         f["due"] = ""
     qs = sel.child_list(request.user, **f)
     page = list(qs[offset : offset + limit])
-    audit_list_read(actor=request.user, children=page, what="register (API)", ip=_ip(request))
+    audit_list_read(actor=request.user, children=page, what="register (API)", ip=client_ip(request))
     return {"count": qs.count(), "items": [sel.child_row(request.user, c) for c in page]}
 
 
@@ -220,7 +217,7 @@ def children_list(request: HttpRequest, filters: Query[ChildFilter]):
 def children_get(request: HttpRequest, child_id: int):
     _care_user(request)
     child = sel.child_get(request.user, child_id)
-    return sel.child_detail(request.user, child, ip=_ip(request))
+    return sel.child_detail(request.user, child, ip=client_ip(request))
 
 
 @router.post(

@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from ninja.security import django_auth
 
+from yimi.core.http import client_ip
+
 from .. import policy
 from ..models import Pairing, Volunteer, VolunteerLog
 from ..selectors import volunteers as selectors
@@ -271,6 +273,6 @@ def my_children(request):
     if not policy.is_volunteer(request.user):
         raise PermissionDenied(_("This page is for volunteers."))
     out = []
-    for c in selectors.my_children(user=request.user, ip=request.META.get("REMOTE_ADDR")):
+    for c in selectors.my_children(user=request.user, ip=client_ip(request)):
         out.append({**c.__dict__, "logs": [_log_out(e) for e in c.logs]})
     return out

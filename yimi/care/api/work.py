@@ -18,6 +18,8 @@ from ninja.errors import HttpError
 from ninja.security import django_auth
 from pydantic import Field
 
+from yimi.core.http import client_ip
+
 from .. import policy
 from ..models import Child, Policy, Section, Visit, WorklistItem
 from ..selectors import work as sel
@@ -156,7 +158,7 @@ def visit_detail(request: HttpRequest, visit_id: int):
         child=visit.child,
         sections=[Section.VISITS],
         what="visit",
-        ip=request.META.get("REMOTE_ADDR"),
+        ip=client_ip(request),
     )
     return _visit_out(visit)
 

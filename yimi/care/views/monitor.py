@@ -14,6 +14,8 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yimi.core.http import client_ip
+
 from ..selectors import monitor as selectors
 
 
@@ -53,7 +55,7 @@ def monitor(request):
 @login_required
 def monitor_export(request):
     _allowed(request)
-    body = selectors.monitor_export(user=request.user, ip=request.META.get("REMOTE_ADDR"))
+    body = selectors.monitor_export(user=request.user, ip=client_ip(request))
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = HttpResponse(
         body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -15,16 +15,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from yimi.core.http import client_ip
 from yimi.core.services import ServiceError
 
 from .. import policy
 from ..models import Child, Order, OrderTask, WorklistItem
 from ..selectors import orders as sel
 from ..services import orders as svc
-
-
-def _ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 def _care_user(request) -> None:
@@ -177,7 +174,7 @@ def order_view(request, pk: int):
     _care_user(request)
     user = request.user
     order = sel.order_get(user, pk)
-    detail = sel.order_detail(user, order, ip=_ip(request))
+    detail = sel.order_detail(user, order, ip=client_ip(request))
     actions = sel.order_actions(user, order)
     my_tasks = []
     if policy.is_department(user):
@@ -284,7 +281,7 @@ def task_list(request):
         state = OrderTask.State.OPEN
     now = timezone.now()
     tasks = sel.task_list(user, state="" if state == "all" else state)[:100]
-    cards = [sel.task_card(user, t, ip=_ip(request), now=now) for t in tasks]
+    cards = [sel.task_card(user, t, ip=client_ip(request), now=now) for t in tasks]
     return render(
         request,
         "care/orders/tasks.html",

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from yimi.core.http import client_ip
 from yimi.core.models import Area, Department
 from yimi.core.services import ServiceError
 
@@ -42,10 +43,6 @@ from ..models import (
 from ..selectors import records as sel
 from ..services import records as svc
 from ..services.common import audit_child_read, audit_list_read
-
-
-def _ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 def _care_user(request) -> None:
@@ -107,7 +104,7 @@ def children(request):
     )
     page = Paginator(qs, 50).get_page(g.get("page"))
     rows = [sel.child_row(user, c) for c in page]
-    audit_list_read(actor=user, children=page, what="register", ip=_ip(request))
+    audit_list_read(actor=user, children=page, what="register", ip=client_ip(request))
     areas = (
         Area.objects.filter(path__startswith=user.area.path, level__gte=Area.Level.STREET)
         if user.area_id
@@ -321,7 +318,7 @@ def child_edit(request, pk: int):
             child=child,
             sections=[s for s in Section.values if s not in (Section.IDENTITY,)],
             what="edit",
-            ip=_ip(request),
+            ip=client_ip(request),
         )
     if request.method == "POST" and form.is_valid():
         data = form.record(child)
@@ -392,7 +389,7 @@ def _detail_cards(sections: dict) -> list[tuple[str, str, list[tuple[str, str]]]
 def child_view(request, pk: int):
     _care_user(request)
     child = _child(request, pk)
-    detail = sel.child_detail(request.user, child, ip=_ip(request))
+    detail = sel.child_detail(request.user, child, ip=client_ip(request))
     can_edit = policy.can_edit_records(request.user) and child.anonymised_at is None
     ctx = {
         "c": child,
@@ -415,7 +412,7 @@ def child_reveal_id(request, pk: int):
     _care_user(request)
     child = _child(request, pk)
     try:
-        number = sel.child_reveal_id(request.user, child, ip=_ip(request))
+        number = sel.child_reveal_id(request.user, child, ip=client_ip(request))
     except ServiceError as exc:
         raise DjangoPermissionDenied(exc.message) from exc
     response = render(request, "care/records/reveal.html", {"c": child, "number": number})
@@ -694,7 +691,7 @@ def document_upload(request, pk: int):
 def document_download(request, pk: int, doc: int):
     _care_user(request)
     child = _child(request, pk)
-    document = sel.document_get(request.user, child, doc, ip=_ip(request))
+    document = sel.document_get(request.user, child, doc, ip=client_ip(request))
     response = HttpResponse(bytes(document.content), content_type=document.content_type)
     safe = "".join(ch for ch in document.filename if ch not in '"\\\r\n') or "document"
     from urllib.parse import quote

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from yimi.core.http import client_ip
 from yimi.core.services import ServiceError
 
 from .. import policy
@@ -30,10 +31,6 @@ def _date() -> forms.DateInput:
 def _manager(request) -> None:
     if not policy.can_manage_volunteers(request.user):
         raise PermissionDenied(_("Only caseworkers and the WCCO office manage volunteers."))
-
-
-def _ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 # ------------------------------------------------------------------------------ forms
@@ -318,7 +315,7 @@ def pairing_log(request, pk: int):
 def my_children(request):
     if not policy.is_volunteer(request.user):
         raise PermissionDenied(_("This page is for volunteers."))
-    children = selectors.my_children(user=request.user, ip=_ip(request))
+    children = selectors.my_children(user=request.user, ip=client_ip(request))
     return render(
         request,
         "care/volunteers/my_children.html",
@@ -335,7 +332,7 @@ def my_child(request, pk: int):
     """One paired child (by pairing); any pairing not the volunteer's own answers 404."""
     if not policy.is_volunteer(request.user):
         raise PermissionDenied(_("This page is for volunteers."))
-    children = selectors.my_children(user=request.user, ip=_ip(request), pk=pk)
+    children = selectors.my_children(user=request.user, ip=client_ip(request), pk=pk)
     return render(
         request, "care/volunteers/my_children.html", {"children": children, "log_form": LogForm()}
     )

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from yimi.core.http import client_ip
 from yimi.core.models import Area, Department
 from yimi.core.services import ServiceError
 
@@ -38,10 +39,6 @@ def url_or_none(name: str, *args, query: dict | None = None) -> str | None:
     except NoReverseMatch:
         return None
     return f"{url}?{urlencode(query)}" if query else url
-
-
-def _ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 def _care_user(request) -> None:
@@ -200,7 +197,7 @@ def visit_new(request, pk: int):
         child=child,
         sections=[Section.BASIC, Section.VISITS],
         what="visit form",
-        ip=_ip(request),
+        ip=client_ip(request),
     )
     return render(
         request,
