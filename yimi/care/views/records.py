@@ -456,13 +456,14 @@ def child_reopen(request, pk: int):
     _care_user(request)
     child = _child(request, pk)
     _editor(request)
-    try:
-        svc.child_reopen(actor=request.user, child=child, reason=request.POST.get("reason", ""))
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("The record is back on the register."))
-    return redirect("care:child", pk=child.pk)
+    return _child_action(
+        request,
+        child,
+        lambda: svc.child_reopen(
+            actor=request.user, child=child, reason=request.POST.get("reason", "")
+        ),
+        _("The record is back on the register."),
+    )
 
 
 # ------------------------------------------------------------------------------ family
@@ -484,11 +485,28 @@ class FamilyForm(forms.Form):
     )
 
 
-def _family_member(child: Child, member: int) -> FamilyMember:
+def _of_child(model, child: Child, pk: int):
+    """A family member, consent or document of ``child`` — 404 for anything else."""
     try:
-        return FamilyMember.objects.get(child=child, pk=member)
-    except FamilyMember.DoesNotExist:
+        return model.objects.get(child=child, pk=pk)
+    except model.DoesNotExist:
         raise Http404 from None
+
+
+def _family_member(child: Child, member: int) -> FamilyMember:
+    return _of_child(FamilyMember, child, member)
+
+
+def _child_action(request, child: Child, run, done: str, anchor: str = ""):
+    """A POST-only action on a child's file: a refusal becomes an error message, success
+    ``done``; either way back to the file (at ``anchor``)."""
+    try:
+        run()
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done)
+    return redirect(reverse("care:child", args=[child.pk]) + (f"#{anchor}" if anchor else ""))
 
 
 @login_required
@@ -552,13 +570,14 @@ def family_remove(request, pk: int, member: int):
     _care_user(request)
     child = _child(request, pk)
     _editor(request)
-    try:
-        svc.family_member_remove(actor=request.user, member=_family_member(child, member))
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Family member removed."))
-    return redirect(reverse("care:child", args=[child.pk]) + "#family")
+    item = _family_member(child, member)
+    return _child_action(
+        request,
+        child,
+        lambda: svc.family_member_remove(actor=request.user, member=item),
+        _("Family member removed."),
+        "family",
+    )
 
 
 # ------------------------------------------------------------------------------ consent
@@ -625,17 +644,14 @@ def consent_withdraw(request, pk: int, consent: int):
     _care_user(request)
     child = _child(request, pk)
     _editor(request)
-    try:
-        item = Consent.objects.get(child=child, pk=consent)
-    except Consent.DoesNotExist:
-        raise Http404 from None
-    try:
-        svc.consent_withdraw(actor=request.user, consent=item)
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Consent withdrawn: the department no longer sees the record."))
-    return redirect(reverse("care:child", args=[child.pk]) + "#consents")
+    item = _of_child(Consent, child, consent)
+    return _child_action(
+        request,
+        child,
+        lambda: svc.consent_withdraw(actor=request.user, consent=item),
+        _("Consent withdrawn: the department no longer sees the record."),
+        "consents",
+    )
 
 
 # ------------------------------------------------------------------------------ documents
@@ -708,17 +724,14 @@ def document_delete(request, pk: int, doc: int):
     _care_user(request)
     child = _child(request, pk)
     _editor(request)
-    try:
-        document = Document.objects.get(child=child, pk=doc)
-    except Document.DoesNotExist:
-        raise Http404 from None
-    try:
-        svc.document_delete(actor=request.user, document=document)
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Document removed."))
-    return redirect(reverse("care:child", args=[child.pk]) + "#documents")
+    document = _of_child(Document, child, doc)
+    return _child_action(
+        request,
+        child,
+        lambda: svc.document_delete(actor=request.user, document=document),
+        _("Document removed."),
+        "documents",
+    )
 
 
 # ------------------------------------------------------------------------------ assessments
