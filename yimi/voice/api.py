@@ -15,10 +15,11 @@ from pydantic import Field
 from yimi.core.models import Area
 from yimi.places.models import Place
 
-from . import ratelimit, selectors
+from . import ratelimit
 from .images import MAX_BYTES
 from .models import AgeGroup, Suggestion, Topic
-from .services import receipt_code_display, suggestion_submit
+from .selectors import mailbox as selectors
+from .services.mailbox import receipt_code_display, suggestion_submit
 
 router = Router(tags=["voice"])
 

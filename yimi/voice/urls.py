@@ -2,13 +2,13 @@
 
 from django.urls import path
 
-from yimi.voice import views
+from yimi.voice.views import mailbox
 
 app_name = "voice"
 
 urlpatterns = [
-    path("", views.mailbox, name="mailbox"),
-    path("thanks/", views.thanks, name="thanks"),
-    path("receipt/", views.receipt, name="receipt"),
-    path("staff/new/", views.staff_new, name="staff-new"),
+    path("", mailbox.mailbox, name="mailbox"),
+    path("thanks/", mailbox.thanks, name="thanks"),
+    path("receipt/", mailbox.receipt, name="receipt"),
+    path("staff/new/", mailbox.staff_new, name="staff-new"),
 ]

@@ -15,8 +15,8 @@ from yimi.core.models import AuditLog
 from yimi.core.roles import Role
 from yimi.core.services import PermissionDenied, ServiceError
 from yimi.core.tests.factories import make_city, make_user
-from yimi.voice import services
 from yimi.voice.models import Suggestion
+from yimi.voice.services import mailbox as services
 
 from .conftest import jpeg_with_gps, png_bytes
 
@@ -57,7 +57,7 @@ def test_receipt_codes_are_unique_and_a_collision_draws_again(db, monkeypatch):
 
 
 def test_receipt_code_lookup_forgives_case_and_dashes(db):
-    from yimi.voice.selectors import receipt_lookup
+    from yimi.voice.selectors.mailbox import receipt_lookup
 
     s = _submit()
     shown = services.receipt_code_display(s.receipt_code)

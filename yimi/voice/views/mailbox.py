@@ -13,10 +13,11 @@ from yimi.core.models import Area
 from yimi.core.services import ServiceError
 from yimi.places.models import Place
 
-from . import ratelimit, selectors
-from .images import MAX_BYTES
-from .models import CONSENT_AGE_GROUPS, AgeGroup, Suggestion, Topic
-from .services import receipt_code_display, suggestion_submit
+from .. import ratelimit
+from ..images import MAX_BYTES
+from ..models import CONSENT_AGE_GROUPS, AgeGroup, Suggestion, Topic
+from ..selectors import mailbox as selectors
+from ..services.mailbox import receipt_code_display, suggestion_submit
 
 TOPIC_EMOJI = {
     "play": "🛝",

@@ -6,8 +6,8 @@ from typing import Any
 
 from yimi.core.models import Area
 
-from .models import Suggestion, Topic
-from .services import RECEIPT_LENGTH, receipt_code_display, receipt_code_normalise
+from ..models import Suggestion, Topic
+from ..services.mailbox import RECEIPT_LENGTH, receipt_code_display, receipt_code_normalise
 
 
 def receipt_lookup(code: str) -> dict[str, Any] | None:
@@ -33,7 +33,7 @@ def receipt_lookup(code: str) -> dict[str, Any] | None:
         "topic": row["topic"],
         "topic_label": str(Topic(row["topic"]).label) if row["topic"] in Topic.values else "",
         "submitted_on": row["created_at"].date(),
-        "public_reply": row["public_reply"] if row["status"] != Suggestion.Status.HIDDEN else "",
+        "public_reply": row["public_reply"],
         "adoption": row["adoption"],
     }
 

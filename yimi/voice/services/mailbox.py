@@ -13,8 +13,8 @@ from yimi.core.models import Area, AuditLog, User
 from yimi.core.services import PermissionDenied, ServiceError, audit_record, snapshot
 from yimi.places.models import Place
 
-from .images import ImageRejected, clean_image
-from .models import CONSENT_AGE_GROUPS, AgeGroup, Suggestion, Topic
+from ..images import ImageRejected, clean_image
+from ..models import CONSENT_AGE_GROUPS, AgeGroup, Suggestion, Topic
 
 # No 0/O, 1/I/L, 8/B, 5/S: a child copies the code from paper without mistaking a letter.
 RECEIPT_ALPHABET = "234679ACDEFGHJKMNPQRTUVWXYZ"

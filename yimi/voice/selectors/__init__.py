@@ -1,0 +1,1 @@
+"""Reads of the voice part, one module per area of work."""

@@ -1,0 +1,1 @@
+"""Pages of the voice part, one module per area of work."""
