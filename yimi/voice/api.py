@@ -105,3 +105,13 @@ def receipt_detail(request: HttpRequest, code: str):
     if result is None:
         raise HttpError(404, _("No letter has this receipt code."))
     return result
+
+
+# The other areas of work keep their endpoints in their own modules, mounted here.
+from .api_community import router as _community  # noqa: E402
+from .api_handling import router as _handling  # noqa: E402
+from .api_public import router as _public  # noqa: E402
+
+router.add_router("", _handling)
+router.add_router("", _public)
+router.add_router("", _community)

@@ -1,8 +1,10 @@
-"""Children's voice pages under /voice/."""
+"""Children's voice pages under /voice/: the mailbox (mailbox), moderation and handling by staff
+and departments (handling), the public pages and actions (public), observer groups and
+co-building (community)."""
 
 from django.urls import path
 
-from yimi.voice.views import mailbox
+from yimi.voice.views import community, handling, mailbox, public
 
 app_name = "voice"
 
@@ -11,4 +13,7 @@ urlpatterns = [
     path("thanks/", mailbox.thanks, name="thanks"),
     path("receipt/", mailbox.receipt, name="receipt"),
     path("staff/new/", mailbox.staff_new, name="staff-new"),
+    *handling.urlpatterns,
+    *public.urlpatterns,
+    *community.urlpatterns,
 ]

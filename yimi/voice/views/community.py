@@ -1,0 +1,3 @@
+"""Voice pages: community (being built)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Voice pages: handling (being built)."""
+
+urlpatterns: list = []

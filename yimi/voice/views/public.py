@@ -1,0 +1,3 @@
+"""Voice pages: public (being built)."""
+
+urlpatterns: list = []
