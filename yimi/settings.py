@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "yimi.access",
     "yimi.care",
     "yimi.voice",
+    "yimi.practices",
 ]
 
 MIDDLEWARE = [
