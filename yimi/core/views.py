@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.contrib.auth import logout
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
@@ -40,17 +41,31 @@ def audit_list_view(request: HttpRequest) -> HttpResponse:
         action=request.GET.get("action") or None,
     )
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    types = (
+    codes = (
         AuditLog.objects.visible_to(user)
         .values_list("object_type", flat=True)
         .distinct()
         .order_by("object_type")
     )
+    types = sorted(((c, object_type_label(c)) for c in codes), key=lambda t: t[1])
+    labels = dict(types)
+    for entry in page:
+        entry.type_label = labels.get(entry.object_type) or object_type_label(entry.object_type)
     return render(
         request,
         "core/audit_list.html",
         {"page": page, "types": types, "actions": AuditLog.Action.choices, "q": request.GET},
     )
+
+
+def object_type_label(object_type: str) -> str:
+    """A readable name for an audit row's object type: the model's verbose name ("儿童档案") for
+    "app.model" labels, the type itself for the few rows that are not about a model."""
+    try:
+        model = apps.get_model(object_type)
+    except (LookupError, ValueError):
+        return object_type
+    return str(model._meta.verbose_name)
 
 
 def not_found(request: HttpRequest, exception=None) -> HttpResponse:

@@ -95,3 +95,16 @@ def test_admin_sees_audit_log_in_django_admin_read_only(client):
     resp = client.get(f"/admin/core/auditlog/{row.pk}/change/")
     assert resp.status_code == 200
     assert client.post(f"/admin/core/auditlog/{row.pk}/delete/").status_code == 403
+
+
+def test_audit_page_names_object_types_in_words(client):
+    """Rows and the type filter show the model's name (地点), not the label places.place."""
+    make_city()
+    place_create(actor=None, name="甲一游乐场", category="playground", lon=116.1, lat=40.0)
+    AuditLog.objects.create(action="export", object_type="not.a_model", object_repr="x")
+    client.force_login(make_user(Role.ADMIN))
+    html = client.get(reverse("core:audit"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert '<option value="places.place" >地点</option>' in html.replace("  ", " ")
+    assert '<span title="places.place">地点</span>' in html
+    # A type that is not a model is shown as it is.
+    assert '<span title="not.a_model">not.a_model</span>' in html
