@@ -426,6 +426,8 @@ class ObserverGroup(models.Model):
     )
     description = models.TextField(_("description"), blank=True)
     terms = models.TextField(_("terms (章程)"), blank=True)
+    # Raised whenever the terms change; a member records the version the guardian agreed to.
+    terms_version = models.CharField(_("terms version"), max_length=40, default="1")
     term_months = models.PositiveSmallIntegerField(_("term of membership (months)"), default=12)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
