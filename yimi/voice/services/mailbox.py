@@ -14,7 +14,7 @@ from yimi.core.services import PermissionDenied, ServiceError, audit_record, sna
 from yimi.places.models import Place
 
 from ..images import ImageRejected, clean_image
-from ..models import CONSENT_AGE_GROUPS, AgeGroup, Suggestion, Topic
+from ..models import CONSENT_AGE_GROUPS, Activity, AgeGroup, Suggestion, Topic
 
 # No 0/O, 1/I/L, 8/B, 5/S: a child copies the code from paper without mistaking a letter.
 RECEIPT_ALPHABET = "234679ACDEFGHJKMNPQRTUVWXYZ"
@@ -104,6 +104,7 @@ def suggestion_submit(
     actor: User | None = None,
     source: str = Suggestion.Source.ONLINE,
     ip: str | None = None,
+    activity: Activity | None = None,
 ) -> Suggestion:
     """Take one letter, online from a child (no account) or on paper entered by staff.
 
@@ -113,9 +114,12 @@ def suggestion_submit(
     if honeypot:
         # A hidden field a person never sees: only a bot fills it in.
         raise ServiceError(_("Your letter could not be sent."), code="spam")
-    if source == Suggestion.Source.PAPER:
+    if source in (Suggestion.Source.PAPER, Suggestion.Source.ACTIVITY):
         if actor is None or not actor.is_yimi_staff:
             raise PermissionDenied(_("Only staff may enter paper letters."))
+        # A suggestion raised in an observer group's activity is linked to it (and only then).
+        if (source == Suggestion.Source.ACTIVITY) != (activity is not None):
+            raise ServiceError(_("A suggestion from an activity needs its activity."))
     elif source != Suggestion.Source.ONLINE:
         raise ServiceError(_("Unknown source."))
     text = (text or "").strip()
@@ -148,7 +152,8 @@ def suggestion_submit(
         "image": clean.data if clean else None,
         "image_type": clean.content_type if clean else "",
         "source": source,
-        "entered_by": actor if source == Suggestion.Source.PAPER else None,
+        "entered_by": actor if source != Suggestion.Source.ONLINE else None,
+        "activity": activity,
     }
     # The picture was decoded and re-encoded above, outside the transaction: SQLite's write lock
     # is held only for the two inserts.
@@ -170,12 +175,15 @@ def _insert_with_fresh_code(fields: dict[str, Any]) -> Suggestion:
 
 def _audit_create(suggestion: Suggestion, *, actor: User | None, source: str, ip: str | None):
     audit_record(
-        actor=actor if source == Suggestion.Source.PAPER else None,
+        actor=actor if source != Suggestion.Source.ONLINE else None,
         action=AuditLog.Action.CREATE,
         obj=suggestion,
         object_repr=f"{suggestion.get_topic_display()} · #{suggestion.pk}",
         after=_audit_snapshot(suggestion),
-        note="paper letter entered by staff" if source == Suggestion.Source.PAPER else "online",
+        note={
+            Suggestion.Source.PAPER: "paper letter entered by staff",
+            Suggestion.Source.ACTIVITY: "raised in an observer group activity, entered by staff",
+        }.get(source, "online"),
         # A child's IP address is personal data and is not kept; staff's is, as elsewhere.
-        ip=ip if source == Suggestion.Source.PAPER else None,
+        ip=ip if source != Suggestion.Source.ONLINE else None,
     )
