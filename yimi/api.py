@@ -113,6 +113,7 @@ def _register_routers() -> None:
     from yimi.care.api import router as care_router
     from yimi.core.api import router as core_router
     from yimi.places.api import router as places_router
+    from yimi.practices.api import router as practices_router
     from yimi.voice.api import router as voice_router
 
     api.add_router("/", core_router)
@@ -120,6 +121,7 @@ def _register_routers() -> None:
     api.add_router("/access", access_router)
     api.add_router("/care", care_router)
     api.add_router("/voice", voice_router)
+    api.add_router("/practices", practices_router)
 
 
 _register_routers()

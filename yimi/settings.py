@@ -207,6 +207,11 @@ YIMI_CARE_VISIT_DAYS = env.dict(
 # Closed (结案/转出) records are anonymised this many days after closing (`yimi care-retention`).
 YIMI_CARE_RETENTION_DAYS = env.int("YIMI_CARE_RETENTION_DAYS", default=5 * 365)
 
+# --- the practice library's printable report ----------------------------------------------------
+# A TrueType/OpenType font with Chinese glyphs for the PDF report ("path" or "path#index" for a
+# font collection); empty: the first of Noto Sans CJK SC, WenQuanYi, AR PL found on the system.
+YIMI_PDF_FONT = env.str("YIMI_PDF_FONT", default="")
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -20,6 +20,7 @@ urlpatterns = [
     path("access/", include("yimi.access.urls")),
     path("care/", include("yimi.care.urls")),
     path("voice/", include("yimi.voice.urls")),
+    path("practices/", include("yimi.practices.urls")),
     path("", RedirectView.as_view(pattern_name="places:map", permanent=False), name="home"),
 ]
 
