@@ -15,6 +15,7 @@ from yimi.places.models import Place
 
 from ..images import ImageRejected, clean_image
 from ..models import CONSENT_AGE_GROUPS, Activity, AgeGroup, Suggestion, Topic
+from . import moderation
 
 # No 0/O, 1/I/L, 8/B, 5/S: a child copies the code from paper without mistaking a letter.
 RECEIPT_ALPHABET = "234679ACDEFGHJKMNPQRTUVWXYZ"
@@ -44,6 +45,9 @@ def _audit_snapshot(obj: Suggestion) -> dict[str, Any]:
         if isinstance(field, EncryptedTextField | EncryptedBinaryField):
             data[field.attname] = REDACTED if data.get(field.attname) not in (None, "") else ""
     data.pop("receipt_code", None)  # the code opens the suggestion's status: not for the log
+    # The text to publish is the child's words with personal data masked: not for the log either.
+    if data.get("published_text"):
+        data["published_text"] = REDACTED
     return data
 
 
@@ -124,6 +128,11 @@ def suggestion_submit(
         raise ServiceError(_("Unknown source."))
     text = (text or "").strip()
     guardian_contact = (guardian_contact or "").strip()
+    checked = None
+    if source == Suggestion.Source.PAPER and not topic and text:
+        # A paper letter may leave the topic to the routing rules (batch entry).
+        checked = moderation.fields_for_new(text)
+        topic = checked[1].topic
     errors = _check(
         text=text,
         age_group=age_group,
@@ -155,11 +164,15 @@ def suggestion_submit(
         "entered_by": actor if source != Suggestion.Source.ONLINE else None,
         "activity": activity,
     }
-    # The picture was decoded and re-encoded above, outside the transaction: SQLite's write lock
-    # is held only for the two inserts.
+    # The text rules (personal data, 敏感词, disclosure triage, routing) are pure functions of
+    # the text: run here, outside the transaction, like the picture above. SQLite's write lock
+    # is held only for the inserts, which land together or not at all.
+    moderation_fields, analysis = checked or moderation.fields_for_new(text)
+    fields.update(moderation_fields)
     with transaction.atomic():
         suggestion = _insert_with_fresh_code(fields)
         _audit_create(suggestion, actor=actor, source=source, ip=ip)
+        moderation.on_new_letter(suggestion=suggestion, analysis=analysis)
     return suggestion
 
 
