@@ -210,7 +210,9 @@ _SNAPSHOT_EXCLUDE = ("updated_by", "evidence_file_type")
 
 
 def _progress_snapshot(p: MeasureProgress) -> dict:
-    return snapshot(p, exclude=_SNAPSHOT_EXCLUDE)
+    data = snapshot(p, exclude=(*_SNAPSHOT_EXCLUDE, "evidence_file"))
+    data["evidence_file"] = p.evidence_file.name or ""
+    return data
 
 
 def evidence_check_file(*, name: str, data: bytes) -> tuple[str, str]:
