@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from yimi.core.models import User
 
@@ -106,7 +107,7 @@ def letter_row(s: Suggestion, today: date | None = None) -> dict[str, Any]:
         "due_on": s.due_on,
         "days_overdue": days_overdue(s, today),
         "escalation_level": s.escalation_level,
-        "flags": s.flags or {},
+        "flags": flag_rows(s.flags),
         "created_at": s.created_at,
         "source": s.get_source_display(),
         "has_image": bool(s.image_type),
@@ -120,21 +121,22 @@ def _excerpt(text: str, n: int = 40) -> str:
 
 def highlight(text: str) -> dict[str, list[tuple[str, str]]]:
     """The original with the personal data marked, and the masked form with the masks marked:
-    lists of (piece, kind) where kind is "" for plain text."""
+    lists of (piece, kind, label) where kind is "" for plain text."""
     spans = pii.detect_pii(text, rules("pii"))
-    original: list[tuple[str, str]] = []
-    masked: list[tuple[str, str]] = []
+    original: list[tuple[str, str, str]] = []
+    masked: list[tuple[str, str, str]] = []
     pos = 0
     for s in spans:
         if s.start > pos:
-            original.append((text[pos : s.start], ""))
-            masked.append((text[pos : s.start], ""))
-        original.append((s.text, s.kind))
-        masked.append((s.replacement, s.kind))
+            original.append((text[pos : s.start], "", ""))
+            masked.append((text[pos : s.start], "", ""))
+        label = str(PII_LABELS.get(s.kind, s.kind))
+        original.append((s.text, s.kind, label))
+        masked.append((s.replacement, s.kind, label))
         pos = s.end
     if pos < len(text):
-        original.append((text[pos:], ""))
-        masked.append((text[pos:], ""))
+        original.append((text[pos:], "", ""))
+        masked.append((text[pos:], "", ""))
     return {"original": original, "masked": masked}
 
 
@@ -191,3 +193,55 @@ def inbox_escalations(user: User) -> QuerySet[Escalation]:
         .select_related("suggestion")
         .order_by("-created_at")
     )
+
+
+PII_LABELS = {
+    "id_number": _("ID number"),
+    "mobile": _("mobile number"),
+    "landline": _("landline number"),
+    "email": _("e-mail"),
+    "qq": _("QQ id"),
+    "wechat": _("WeChat id"),
+    "address": _("address"),
+    "school": _("school"),
+    "class": _("class"),
+    "name": _("name"),
+    "number": _("long number"),
+}
+
+
+def kind_label(group: str, kind: str) -> str:
+    """A finding's name for people: personal data kinds translated, rule kinds as the rule
+    files label them (a city's own file brings its own labels)."""
+    if group == "pii":
+        return str(PII_LABELS.get(kind, kind))
+    if group == "screening":
+        cats = {c.key: c.label for c in rules("screening").categories}
+        return cats.get(kind, kind)
+    if group in ("disclosure", "disclosure_negated"):
+        kinds = {k.key: k.label for k in rules("triage").kinds}
+        return kinds.get(kind, kind)
+    return kind
+
+
+def flag_rows(flags: dict) -> list[dict[str, Any]]:
+    """The stored findings as (group label, css class, [kind labels])."""
+    groups = [
+        ("pii", _("Personal data masked"), "vs-warn"),
+        ("screening", _("Sensitive words"), "vs-warn"),
+        ("disclosure", _("Possible disclosure"), "vs-danger"),
+        ("disclosure_negated", _("Disclosure words cancelled by a negation"), "vs-plain"),
+    ]
+    out = []
+    for key, label, css in groups:
+        kinds = (flags or {}).get(key) or []
+        if kinds:
+            out.append(
+                {
+                    "key": key,
+                    "label": label,
+                    "css": css,
+                    "kinds": [kind_label(key, k) for k in kinds],
+                }
+            )
+    return out
