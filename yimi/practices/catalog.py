@@ -44,6 +44,10 @@ TAGS = (
 YIMI_PARTS = ("map", "access", "care", "voice", "practices")
 PLANNED_PARTS = ("design_review", "impact", "projects", "service")
 
+# Folded YAML (">-") joins lines with a space; between Chinese characters it is not wanted.
+_CJK_SPACE = re.compile(
+    r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])\s+(?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])"
+)
 _CASE_ID = re.compile(r"^[1-7]-\d{1,2}-\d{1,2}-[a-z]+(?:-\d+)?$")
 MAX_TITLE = 30
 
@@ -144,7 +148,7 @@ class _Checker:
         if not isinstance(value, str):
             self.err(f"{path}.{key}", f"应为文字，实际是 {type(value).__name__}")
             return ""
-        value = value.strip()
+        value = _CJK_SPACE.sub("", value.strip())
         if required and not value:
             self.err(f"{path}.{key}", "不能为空")
         if max_len and len(value) > max_len:

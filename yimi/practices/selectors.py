@@ -87,9 +87,8 @@ def _filtered(f: CaseFilter) -> QuerySet[Case]:
     if f.city:
         qs = qs.filter(city=f.city)
     if f.tag:
-        qs = qs.filter(
-            Q(tags_text__contains=f"|{f.tag}|") | Q(item__measure__tags__icontains=f.tag)
-        )
+        # The case's own tags (the measure's tags are broader than some of its cases).
+        qs = qs.filter(tags_text__contains=f"|{f.tag}|")
     return qs
 
 

@@ -3,8 +3,6 @@ measures with "How Yimi helps", and the city's self-assessment (staff)."""
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -57,7 +55,7 @@ def library(request):
             "f": f,
             "hits": hits,
             "options": selectors.filter_options(),
-            "config_json": json.dumps(config, ensure_ascii=False),
+            "config": config,
             "base_query": params.urlencode(),
             "can_view_progress": policy.can_view_progress(request.user),
         },
@@ -80,23 +78,20 @@ def case_detail(request, key: str):
             "help": selectors.yimi_help(measure),
             "others": others,
             "summary_html": selectors.highlight(case.summary, terms),
-            "config_json": json.dumps(
-                {
-                    "basemap": _basemap(),
-                    "points": [
-                        {
-                            "city": case.city,
-                            "province": case.province,
-                            "lon": case.lon,
-                            "lat": case.lat,
-                            "count": 1,
-                        }
-                    ],
-                    "city": case.city,
-                    "static": True,
-                },
-                ensure_ascii=False,
-            ),
+            "config": {
+                "basemap": _basemap(),
+                "points": [
+                    {
+                        "city": case.city,
+                        "province": case.province,
+                        "lon": case.lon,
+                        "lat": case.lat,
+                        "count": 1,
+                    }
+                ],
+                "city": case.city,
+                "static": True,
+            },
         },
     )
 
