@@ -56,6 +56,9 @@ class Command(BaseCommand):
         from yimi.care.demo import build_care_demo
 
         build_care_demo(out)
+        from yimi.voice.demo import build_voice_demo
+
+        build_voice_demo(out)
         from yimi.practices.demo import build_practices_demo
 
         build_practices_demo(out)
