@@ -52,8 +52,8 @@ NOTES = {
     "健康和运动、自然和环境、阅读和文化、我的社区、其他想法。",
     "area": "可不填。写区、街道或社区的行政区划代码（如 110108001），或其准确名称。"
     "须在您的辖区内；不填时为市级。",
-    "guardian_consent": "15 岁以下必填“是”。可写：是、否。",
-    "guardian_contact": "15 岁以下必填：监护人的电话（加密保存，不会公开）。",
+    "guardian_consent": "6岁以下至12–15岁各组必填“是”（与网上信箱相同）。可写：是、否。",
+    "guardian_contact": "6岁以下至12–15岁各组必填：监护人的电话（加密保存，不会公开）。",
     "letter_date": "可不填（为录入日期）。例：2026-06-01。不能晚于今天。",
 }
 
@@ -218,9 +218,9 @@ def _check_rows(
             err(row, "guardian_contact", _("longer than 100 characters"))
         if age in CONSENT_AGE_GROUPS:
             if not consent:
-                err(row, "guardian_consent", _("under 15: a guardian's consent (是) is required"))
+                err(row, "guardian_consent", _("this age group needs a guardian's consent (是)"))
             if not contact:
-                err(row, "guardian_contact", _("under 15: a guardian's contact is required"))
+                err(row, "guardian_contact", _("this age group needs a guardian's contact"))
         letter_date = None
         date_cell = cells.get("letter_date", "")
         if date_cell:
@@ -329,7 +329,9 @@ def letters_template() -> bytes:
         cell.font = Font(bold=True)
         ws.column_dimensions[cell.column_letter].width = 18
     ws.column_dimensions["A"].width = 60
-    ws.append(["希望小区门口的路口有红绿灯，过马路太危险了。", "9–12岁", "", "", "是", "", ""])
+    ws.append(
+        ["希望小区门口的路口有红绿灯，过马路太危险了。", "9–12岁", "", "", "是", "13800000000", ""]
+    )
     notes = wb.create_sheet("说明")
     for a, b in [
         ("纸质来信批量录入模板", "每行一封信；带 * 的列必填。示例行请删除。"),
