@@ -355,7 +355,7 @@ def evidence_url(p: MeasureProgress) -> str:
         if kind == EvidenceKind.ANALYSIS:
             return reverse("access:run", args=[oid])
         if kind == EvidenceKind.POLICY:
-            return reverse("care:policy_edit", args=[oid])
+            return reverse("care:menu")
         if kind == EvidenceKind.FILE and p.evidence_file:
             return reverse("practices:evidence", args=[p.measure.slug])
     except Exception:  # noqa: BLE001 - a missing page must not break the progress page
