@@ -162,7 +162,7 @@ def inbox_row(s: Suggestion, today: date | None = None) -> dict[str, Any]:
         "due_on": s.due_on,
         "days_overdue": days_overdue(s, today),
         "escalation_level": s.escalation_level,
-        "received_on": s.created_at.date(),
+        "received_on": timezone.localtime(s.created_at).date(),
         "assigned_at": s.assigned_at,
         "adoption": s.adoption,
         "adoption_label": s.get_adoption_display() if s.adoption else "",
@@ -205,7 +205,7 @@ PII_LABELS = {
     "address": _("address"),
     "school": _("school"),
     "class": _("class"),
-    "name": _("name"),
+    "name": _("personal name"),
     "number": _("long number"),
 }
 

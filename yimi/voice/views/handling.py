@@ -178,7 +178,9 @@ def letter_detail(request, pk):
             else (s.suggested_topic or s.topic),
             "days_overdue": svc.days_overdue(s),
             "confirm": confirm,
-            "kind_labels": KIND_LABELS,
+            "suggested_kind_label": KIND_LABELS.get(
+                s.suggested_department_kind, s.suggested_department_kind
+            ),
             "disclosure": Disclosure.objects.filter(suggestion=s).first(),
         },
     )
