@@ -1,5 +1,5 @@
 # The two commands that work on a fresh clone: `make demo` and `make test`.
-.PHONY: demo test openapi messages lint format bench bench-access bench-care
+.PHONY: demo test openapi messages lint format bench bench-access bench-care bench-voice
 
 demo:
 	./scripts/demo.sh $(ARGS)
@@ -32,3 +32,8 @@ bench-access:
 # The care ledger import (100,000 generated rows), 政策找人 over the register, incremental re-check.
 bench-care:
 	. scripts/venv.sh && $$VENV/bin/python bench/care/run.py $(ARGS)
+
+# The children's mailbox through the real HTTP stack (yimi serve): 50 clients send letters, then
+# look them up by receipt code; the rate limits are off for it (bench/voice/voice_bench_settings.py).
+bench-voice:
+	. scripts/venv.sh && $$VENV/bin/python bench/voice/run.py $(ARGS)
