@@ -316,6 +316,7 @@ def _places_by_category(street: Area) -> dict[str, list[Place]]:
         .filter(Q(area__path__startswith=street.path) | Q(area__isnull=True))
         .filter(lon__gte=BOX[0], lon__lte=BOX[2], lat__gte=BOX[1], lat__lte=BOX[3])
         .exclude(name="")
+        .exclude(name__startswith="未命名")  # "unnamed …" places make poor demo addresses
         .order_by("id")
     )
     for p in qs.only("id", "name", "category", "lon", "lat", "area_id")[:3000]:

@@ -5,10 +5,15 @@ and public pages and API answers with nothing personal in them."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,6 +27,7 @@ from yimi.voice.selectors import community as sel
 from yimi.voice.services import cobuilding
 
 PARENT, PHONE = "赵丽华", "13712345678"
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -154,31 +160,79 @@ def test_registration_gives_a_code_capacity_is_enforced_at_the_edge(staff, city)
         )
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_parents_at_once_cannot_both_take_the_last_place(staff, city):
-    event = _event(staff, city, capacity=1)
-    barrier = threading.Barrier(2)
-    results: list[str] = []
+CONCURRENT = textwrap.dedent(
+    """
+    import json, sys, threading, datetime as dt
+    import django
+    django.setup()
+    from django.core.management import call_command
+    call_command("migrate", verbosity=0)
+    from django.db import close_old_connections
+    from django.utils import timezone
+    from yimi.core.roles import Role
+    from yimi.core.services import ServiceError
+    from yimi.core.tests.factories import make_city, make_user
+    from yimi.voice.models import Registration
+    from yimi.voice.services import cobuilding
+    city = make_city()
+    staff = make_user(Role.DIRECTOR, city["CA1"])
+    start = timezone.now() + dt.timedelta(days=3)
+    rounds = []
+    for n in range(int(sys.argv[2])):
+        event = cobuilding.event_create(actor=staff, area=city["CA1"], title=f"e{n}",
+            kind="workshop", starts_at=start, ends_at=start + dt.timedelta(hours=1), capacity=1)
+        barrier = threading.Barrier(2)
+        results = []
+        def register(i):
+            try:
+                barrier.wait()
+                cobuilding.registration_create(event=event, guardian_name=f"p{i}",
+                    guardian_contact="1", children=1, age_group="6-9")
+                results.append("ok")
+            except ServiceError as exc:
+                results.append(exc.code)
+            except Exception as exc:
+                results.append(f"error: {exc}")
+            finally:
+                close_old_connections()
+        threads = [threading.Thread(target=register, args=(i,)) for i in range(2)]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        rounds.append({"results": sorted(results),
+                       "rows": Registration.objects.filter(event=event).count()})
+    open(sys.argv[1], "w").write(json.dumps(rounds))
+    """
+)
 
-    def register(i):
-        try:
-            barrier.wait()
-            _register(event, name=f"家长{i}", phone=f"1380000000{i}")
-            results.append("ok")
-        except ServiceError as exc:
-            results.append(exc.code)
-        except Exception as exc:  # e.g. "database table is locked" would be a real failure
-            results.append(f"error: {exc}")
-        finally:
-            close_old_connections()
 
-    threads = [threading.Thread(target=register, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(results) == ["full", "ok"], results
-    assert Registration.objects.filter(event=event).count() == 1
+def test_two_parents_at_once_cannot_both_take_the_last_place(tmp_path):
+    """Two threads, a barrier, one place: on a FILE database with the project's SQLite settings
+    (WAL, IMMEDIATE transactions, a busy timeout), in a fresh process, ten times over."""
+    data = tmp_path / "data"
+    data.mkdir()
+    env = os.environ.copy()
+    for name in ("DATABASE_URL", "YIMI_FIELD_KEYS", "YIMI_HASH_KEY"):
+        env.pop(name, None)
+    env.update(
+        YIMI_DATA_DIR=str(data),
+        YIMI_KEY_DIR=str(tmp_path / "keys"),
+        DJANGO_SETTINGS_MODULE="yimi.settings",
+        YIMI_IGNORE_DOTENV="1",
+        SECRET_KEY="test-concurrency-not-secret",
+    )
+    out = tmp_path / "rounds.json"
+    proc = subprocess.run(
+        [sys.executable, "-c", CONCURRENT, str(out), "10"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rounds = json.loads(out.read_text())
+    assert len(rounds) == 10
+    assert all(r == {"results": ["full", "ok"], "rows": 1} for r in rounds), rounds
 
 
 @pytest.mark.django_db

@@ -135,7 +135,7 @@ def test_staff_pages_mask_names_flag_expired_terms_and_reveal_is_audited(client,
     page = client.get(reverse("voice:staff-group", args=[group.pk])).content.decode()
     assert "王**" in page and "李**" in page and "139****5678" in page
     assert NAME not in page and GUARDIAN not in page and PHONE not in page
-    assert "期满" in page or "Term ended" in page
+    assert "任期已满" in page and page.count("cb-expired") == 1
     reads_before = AuditLog.objects.filter(action=AuditLog.Action.READ).count()
     detail = client.get(reverse("voice:staff-member", args=[group.pk, current.pk]))
     assert "李小红" not in detail.content.decode()
