@@ -23,7 +23,7 @@
     const active = cfg.city && cfg.city === p.city;
     const icon = L.divIcon({
       className: `prac-city-icon${active ? ' active' : ''}`,
-      html: `<span>${esc(p.city)}${cfg.static ? '' : ` <b>${p.count}</b>`}</span>`,
+      html: `<span><i>${esc(p.city)}</i>${cfg.static ? '' : ` <b>${p.count}</b>`}</span>`,
       iconSize: null,
     });
     const m = L.marker([p.lat, p.lon], { icon, title: `${p.city}（${p.province}）`, keyboard: true, riseOnHover: true });
@@ -35,7 +35,23 @@
     });
     m.addTo(layer);
   }
+  // Labels that would cover one another fold to a dot with the count (the biggest city keeps
+  // its name); zooming in unfolds them.
+  function declutter() {
+    const placed = [];
+    layer.eachLayer((mk) => {
+      const el = mk.getElement();
+      if (!el) return;
+      el.classList.remove('folded');
+      const r = el.firstElementChild.getBoundingClientRect();
+      const hit = placed.some((q) => r.left < q.right && r.right > q.left && r.top < q.bottom && r.bottom > q.top);
+      if (hit) el.classList.add('folded');
+      else placed.push(r);
+    });
+  }
+  map.on('zoomend moveend', declutter);
   if (points.length === 1) map.setView([points[0].lat, points[0].lon], 6);
   else if (points.length) map.fitBounds(layer.getBounds(), { padding: [30, 30] });
   else map.setView([34.5, 108.9], 4);
+  declutter();
 }());
