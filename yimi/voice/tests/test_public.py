@@ -172,7 +172,7 @@ def test_action_photo_headers_and_privacy(client, w, data):
     photo = data["action"].photos.get()
     r = client.get(reverse("voice:action-photo", args=[photo.pk]))
     assert r.status_code == 200 and r["Content-Type"] == "image/png"
-    assert r["Cache-Control"] == "public, max-age=86400" and "Last-Modified" in r
+    assert r["Cache-Control"] == "public, max-age=3600" and "Last-Modified" in r
     p2 = svc.action_photo_add(actor=w["u_edu"], action=data["private"], image=png_bytes())
     url = reverse("voice:action-photo", args=[p2.pk])
     assert client.get(url).status_code == 404

@@ -26,8 +26,9 @@ from ..selectors import stats as stats_selectors
 from ..services import actions as services
 from .mailbox import TOPIC_EMOJI
 
-# Public pictures never change once stored (a new photo is a new id): cache them a day.
-IMAGE_MAX_AGE = 86400
+# A stored picture never changes (a new photo is a new id), but it can be taken down (a letter
+# hidden, a photo removed, an action made private): shared caches keep it at most an hour.
+IMAGE_MAX_AGE = 3600
 
 
 def _image_response(data: bytes, content_type: str, *, public: bool) -> HttpResponse:
