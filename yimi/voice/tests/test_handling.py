@@ -201,3 +201,36 @@ def test_route_through_the_page(client):
     assert s.department == w["parks_a"]
     home = client.get("/voice/staff/").content.decode()
     assert 'id="count-unassigned"><strong>0</strong>' in home
+
+
+def test_landing_page_counts_by_role(client):
+    w = world()
+    letter(area=w["CA1"])  # pending, unassigned
+    hurt = letter("有人欺负我，抢我的钱。", area=w["CA1"])  # hidden at once, a disclosure
+    routed = letter(area=w["CA2"])
+    svc.suggestion_route(
+        actor=w["wcco_a"], suggestion=routed, topic="play", department=w["parks_a"]
+    )
+    Suggestion.objects.filter(pk=routed.pk).update(due_on=date.today() - timedelta(days=2))
+    letter(area=w["SB"])  # district B: none of A's business
+
+    login(client, w["wcco_a"])
+    body = client.get("/voice/staff/").content.decode()
+    assert 'id="count-pending"><strong>2</strong>' in body  # the disclosure is not pending
+    assert 'id="count-unassigned"><strong>2</strong>' in body
+    assert 'id="count-overdue" class="vs-alert"><strong>1</strong>' in body
+    assert 'id="count-disclosures" class="vs-alert"><strong>1</strong>' in body
+    hidden = client.get("/voice/staff/letters/?view=hidden").content.decode()
+    assert f'data-letter="{hurt.pk}"' in hidden
+    login(client, w["director_a2"])
+    body = client.get("/voice/staff/").content.decode()
+    assert 'id="count-disclosures"><strong>0</strong>' in body  # CA1's disclosure is not CA2's
+    assert "count-pending" not in body
+    login(client, w["dept_parks_a"])
+    body = client.get("/voice/staff/").content.decode()
+    assert 'id="count-inbox"><strong>1</strong>' in body and "count-disclosures" not in body
+    from yimi.core.roles import Role
+    from yimi.core.tests.factories import make_user
+
+    login(client, make_user(Role.EXPERT, w["A"], password=None))
+    assert client.get("/voice/staff/").status_code == 403
