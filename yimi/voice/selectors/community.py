@@ -221,6 +221,9 @@ class Participation:
     checked_in: int  # children checked in
     walk_ins: int
     capacity: int
+    # Children registered for events that have started: the base of the attendance rate (an
+    # event still to come has had no chance to be attended).
+    registered_started: int = 0
 
     @property
     def participants(self) -> int:
@@ -228,8 +231,11 @@ class Participation:
 
     @property
     def attendance_rate(self) -> float | None:
-        """Checked-in children per registered child (None before anyone registered)."""
-        return self.checked_in / self.registered if self.registered else None
+        """Checked-in children per child registered for an event that has started (None when
+        there is none)."""
+        if not self.registered_started:
+            return None
+        return self.checked_in / self.registered_started
 
     @property
     def attendance_percent(self) -> str:
@@ -247,6 +253,7 @@ def participation(events) -> Participation:
         families=Count("id", filter=Q(status__in=HOLDING)),
         registered=Sum("children", filter=Q(status__in=HOLDING)),
         checked_in=Sum("children", filter=Q(status=Registration.Status.CHECKED_IN)),
+        started=Sum("children", filter=Q(status__in=HOLDING, event__starts_at__lte=timezone.now())),
     )
     ev = Event.objects.filter(pk__in=ids).aggregate(w=Sum("walk_ins"), c=Sum("capacity"))
     return Participation(
@@ -255,6 +262,7 @@ def participation(events) -> Participation:
         checked_in=agg["checked_in"] or 0,
         walk_ins=ev["w"] or 0,
         capacity=ev["c"] or 0,
+        registered_started=agg["started"] or 0,
     )
 
 

@@ -258,13 +258,18 @@ def test_check_in_walk_ins_and_participation_counts(staff, city):
         cobuilding.walk_ins_add(actor=staff, event=event, count=-10)
     p = sel.participation(event)
     assert (p.families, p.registered, p.checked_in, p.walk_ins) == (2, 5, 2, 3)
-    assert p.participants == 5 and p.attendance_percent == "40%"
+    assert p.participants == 5 and p.attendance_percent == "—"  # it has not started yet
+    from yimi.voice.models import Event
+
+    Event.objects.filter(pk=event.pk).update(starts_at=timezone.now() - dt.timedelta(minutes=5))
+    assert sel.participation(event).attendance_percent == "40%"
     other = _event(staff, city, capacity=10, days=9)
     cobuilding.registration_check_in(
         actor=staff, event=other, code=_register(other, children=4, name="周", phone="1").code
     )
     total = sel.participation([event, other])
     assert (total.registered, total.checked_in, total.walk_ins) == (9, 6, 3)
+    assert total.registered_started == 5  # the other event is still to come
     assert b.code != a.code
 
 

@@ -21,7 +21,7 @@
             const k = f.properties && f.properties.kind;
             if (k === 'park') return { color: '#b7d9a8', weight: 1, fillColor: '#d3ebc7', fillOpacity: 1 };
             if (k === 'water') return { color: '#9ccbe8', weight: 2, fillColor: '#bfe0f3', fillOpacity: 1 };
-            return { color: '#ffffff', weight: 4, opacity: 1 };
+            return { color: '#ffffff', weight: 2.5, opacity: 1 };
           },
         }).addTo(map).bringToBack();
       })
