@@ -57,7 +57,7 @@
     if (!el || !window.L) return;
     const lon = document.getElementById('id_lon'), lat = document.getElementById('id_lat');
     const ext = (el.dataset.extent || '').split(',').map(Number).filter((v) => !Number.isNaN(v));
-    const map = L.map(el, { attributionControl: false });
+    const map = L.map(el, { attributionControl: false, zoomSnap: 0.25 });
     let marker = null;
     function place(ll) {
       if (marker) marker.setLatLng(ll); else marker = L.marker(ll, { draggable: true }).addTo(map).on('dragend', () => place(marker.getLatLng()));
