@@ -118,3 +118,48 @@ def test_publish_route_and_answer_on_a_phone(transactional_db, live_server, brow
     assert "滑梯下个月修好" in page.content()
     _shot(page, "receipt-answered", full_page=True)
     ctx.close()
+
+
+def test_a_director_follows_up_a_disclosure_and_staff_enter_a_batch(
+    transactional_db, live_server, browser, tmp_path
+):
+    from openpyxl import Workbook
+
+    from yimi.voice.models import Disclosure, Suggestion
+
+    w = world(passwords=True)
+    s = letter("班上有几个同学天天欺负我，还抢我的钱，我不敢去学校。", area=w["CA1"])
+    d = Disclosure.objects.get(suggestion=s)
+    base = live_server.url
+    ctx, page, errors = _phone(browser)
+    _login(page, base, w["director_a1"], "/voice/staff/disclosures/")
+    page.click(f"[data-disclosure='{d.pk}'] a")
+    page.wait_for_url(f"**/voice/staff/disclosures/{d.pk}/")
+    assert "欺负我" in page.inner_text("#original")
+    _shot(page, "staff-disclosure", full_page=True)
+    page.fill("#ack_note", "已联系班主任，明天家访")
+    page.click("#acknowledge")
+    page.wait_for_url(f"**/voice/staff/disclosures/{d.pk}/")
+    d.refresh_from_db()
+    assert d.status == "acknowledged" and d.handled_by == w["director_a1"]
+
+    # the same director enters two paper letters from a table and gets their receipt codes
+    wb = Workbook()
+    ws = wb.active
+    ws.append(
+        ["建议内容", "年龄段", "主题", "地点/区域", "监护人同意", "监护人联系方式", "来信日期"]
+    )
+    ws.append(["社区里能不能有一个图书角？", "9–12岁", "", "甲一社区", "是", "13600000001", ""])
+    ws.append(["小区门口的路灯坏了，晚上很黑。", "6–9岁", "", "", "是", "13600000002", ""])
+    path = tmp_path / "纸质来信.xlsx"
+    wb.save(path)
+    page.goto(f"{base}/voice/staff/batch/")
+    page.set_input_files("#file", str(path))
+    page.click("#upload")
+    page.wait_for_load_state()
+    codes = page.locator("#codes .vs-code").all_inner_texts()
+    assert len(codes) == 2
+    assert Suggestion.objects.filter(source="paper").count() == 2
+    _shot(page, "staff-batch-codes", full_page=True)
+    assert not errors, errors
+    ctx.close()

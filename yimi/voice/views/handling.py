@@ -15,6 +15,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from yimi.core.http import client_ip
@@ -39,6 +40,12 @@ KIND_LABELS = {
     "health": "卫生健康",
     "sanitation": "城市管理（环境卫生）",
     "fegw": "妇儿工委办",
+}
+# "Open" means 办理中 elsewhere; for a disclosure it means nobody has taken it on yet.
+DISCLOSURE_LABELS = {
+    Disclosure.Status.OPEN: gettext_lazy("New: nobody has taken it on yet"),
+    Disclosure.Status.ACKNOWLEDGED: gettext_lazy("Being followed up"),
+    Disclosure.Status.CLOSED: gettext_lazy("Closed"),
 }
 LETTER_VIEWS = ("pending", "unassigned", "assigned", "overdue", "supervised", "answered", "hidden")
 
@@ -390,9 +397,9 @@ def disclosure_list(request):
         request,
         "voice/staff_disclosures.html",
         {
-            "rows": qs[:300],
+            "rows": [(d, DISCLOSURE_LABELS[d.status]) for d in qs[:300]],
             "status": status,
-            "statuses": Disclosure.Status.choices,
+            "statuses": list(DISCLOSURE_LABELS.items()),
         },
     )
 
@@ -416,6 +423,7 @@ def disclosure_detail(request, pk):
         {
             "d": d,
             "s": s,
+            "status_label": DISCLOSURE_LABELS[d.status],
             "code": receipt_code_display(s.receipt_code),
             "kind_labels": [sel.kind_label("disclosure", k) for k in d.kinds],
         },
