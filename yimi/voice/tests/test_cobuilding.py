@@ -461,3 +461,45 @@ def test_past_and_closed_events_take_no_registrations(staff, city):
             ends_at=past_start - dt.timedelta(hours=1),
             capacity=3,
         )
+
+
+@pytest.mark.django_db
+def test_text_fields_are_escaped_on_public_and_staff_pages(client, staff, city, place):
+    evil = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+    member = cobuilding.alliance_member_create(
+        actor=staff,
+        area=city["CA1"],
+        name="联盟" + evil,
+        kind="other",
+        joined_on=dt.date(2025, 1, 1),
+        description=evil,
+        contact=evil,
+    )
+    cobuilding.service_item_create(
+        actor=staff,
+        member=member,
+        title="服务" + evil,
+        description=evil,
+        schedule=evil,
+        place=place,
+    )
+    event = _event(staff, city, place, member=member)
+    event.title, event.description = "活动" + evil, evil
+    event.save()
+    r = cobuilding.registration_create(
+        event=event, guardian_name=evil, guardian_contact=evil, children=1, age_group="6-9"
+    )
+    client.force_login(staff)
+    for url in (
+        reverse("voice:alliance"),
+        reverse("voice:events"),
+        reverse("voice:event", args=[event.pk]),
+        reverse("voice:staff-alliance-member", args=[member.pk]),
+        reverse("voice:staff-event", args=[event.pk]),
+    ):
+        html = client.get(url).content.decode()
+        assert "<script>alert(1)" not in html and "<img src=x" not in html, url
+    html = client.post(
+        reverse("voice:staff-event", args=[event.pk]), {"reveal": str(r.pk)}
+    ).content.decode()
+    assert "&lt;script&gt;" in html and "<script>alert(1)" not in html
