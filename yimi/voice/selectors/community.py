@@ -24,6 +24,7 @@ from ..models import (
     ServiceItem,
     Suggestion,
 )
+from ..services import groups
 from ..services.cobuilding import HOLDING, code_display
 from ..services.groups import can_manage_area
 
@@ -141,6 +142,7 @@ class MemberRow:
     status: str
     status_label: str
     expired: bool
+    renewable: bool = False  # in the term's last month
 
 
 def member_rows(group: ObserverGroup) -> list[MemberRow]:
@@ -162,6 +164,8 @@ def member_rows(group: ObserverGroup) -> list[MemberRow]:
                 status=m.status,
                 status_label=m.get_status_display(),
                 expired=m.status == GroupMember.Status.ACTIVE and m.term_end < today,
+                renewable=m.status == GroupMember.Status.ACTIVE
+                and m.term_end <= groups.add_months(today, 1),
             )
         )
     return rows

@@ -286,6 +286,58 @@ def member_end(
 
 
 @transaction.atomic
+def member_renew(
+    *,
+    actor: User,
+    member: GroupMember,
+    guardian_consent: bool,
+    consent_on: dt.date | None,
+    terms_version: str,
+    ip: str | None = None,
+) -> GroupMember:
+    """A new term for a member whose term ended (or is about to): again only with the
+    guardian's consent to the current terms. The new term starts when the old one ends (or
+    today, if later) and lasts the group's term length."""
+    member = GroupMember.objects.select_for_update().select_related("group__area").get(pk=member.pk)
+    group = member.group
+    require_area(actor, group.area)
+    today = timezone.localdate()
+    if not group.is_active:
+        raise ServiceError(_("This group is no longer active."))
+    if not guardian_consent:
+        raise ServiceError(_("A child joins only with the guardian's consent to the terms."))
+    if consent_on is None or consent_on > today:
+        raise ServiceError(_("Please give the date the guardian consented."))
+    if (terms_version or "").strip() != group.terms_version:
+        raise ServiceError(
+            _("The guardian must consent to the current terms (version %(v)s).")
+            % {"v": group.terms_version}
+        )
+    if member.status == GroupMember.Status.ACTIVE and member.term_end > add_months(today, 1):
+        raise ServiceError(_("The term is renewed in its last month or after it ends."))
+    before = redacted_snapshot(member)
+    start = max(member.term_end, today) if member.status == GroupMember.Status.ACTIVE else today
+    member.term_start, member.term_end = start, add_months(start, group.term_months)
+    member.guardian_consent_on, member.terms_version = consent_on, group.terms_version
+    member.status = GroupMember.Status.ACTIVE
+    member.save(
+        update_fields=["term_start", "term_end", "guardian_consent_on", "terms_version", "status"]
+    )
+    audit_record(
+        actor=actor,
+        action=AuditLog.Action.UPDATE,
+        obj=member,
+        object_repr=f"{group.name} · #{member.pk}",
+        before=before,
+        after=redacted_snapshot(member),
+        note="membership renewed with the guardian's consent",
+        area_path=group.area.path,
+        ip=ip,
+    )
+    return member
+
+
+@transaction.atomic
 def member_reveal(*, actor: User, member: GroupMember, ip: str | None = None) -> dict[str, str]:
     """The member's full name and guardian's data, for one staff member, recorded as a read."""
     require_area(actor, member.group.area)

@@ -273,3 +273,42 @@ def test_the_public_page_shows_groups_and_outcomes_never_member_names(client, gr
     assert "小小观察团" in html and "公园管理处同意更换滑梯" in html
     assert NAME not in html and "王**" not in html and GUARDIAN not in html
     assert "滑梯太旧了" not in html
+
+
+def test_a_membership_is_renewed_only_with_a_new_consent(client, group, director):
+    old = _add(group, director, consent_on=dt.date(2024, 1, 1), term_start=dt.date(2024, 1, 1))
+    current = _add(group, director)
+    with pytest.raises(ServiceError):  # months left in the term
+        groups.member_renew(
+            actor=director,
+            member=current,
+            guardian_consent=True,
+            consent_on=timezone.localdate(),
+            terms_version=group.terms_version,
+        )
+    with pytest.raises(ServiceError):
+        groups.member_renew(
+            actor=director,
+            member=old,
+            guardian_consent=False,
+            consent_on=timezone.localdate(),
+            terms_version=group.terms_version,
+        )
+    client.force_login(director)
+    url = reverse("voice:staff-member", args=[group.pk, old.pk])
+    assert 'id="renew"' in client.get(url).content.decode()
+    resp = client.post(
+        url,
+        {
+            "renew": "1",
+            "guardian_consent": "1",
+            "consent_on": timezone.localdate().isoformat(),
+            "terms_version": group.terms_version,
+        },
+    )
+    assert resp.status_code == 302
+    old.refresh_from_db()
+    today = timezone.localdate()
+    assert old.term_start == today and old.term_end == groups.add_months(today, 12)
+    assert old.guardian_consent_on == today and old.status == GroupMember.Status.ACTIVE
+    assert 'id="renew"' not in client.get(url).content.decode()

@@ -561,6 +561,16 @@ def staff_member(request: HttpRequest, pk: int, mid: int) -> HttpResponse:
                     ip=client_ip(request),
                 )
                 return redirect("voice:staff-member", pk=group.pk, mid=member.pk)
+            elif "renew" in request.POST:
+                groups.member_renew(
+                    actor=request.user,
+                    member=member,
+                    guardian_consent=_checked(request.POST, "guardian_consent"),
+                    consent_on=_date(request.POST.get("consent_on")),
+                    terms_version=request.POST.get("terms_version", ""),
+                    ip=client_ip(request),
+                )
+                return redirect("voice:staff-member", pk=group.pk, mid=member.pk)
         except ServiceError as exc:
             error = exc.message
     row = next(r for r in sel.member_rows(group) if r.pk == member.pk)
