@@ -207,6 +207,17 @@ YIMI_CARE_VISIT_DAYS = env.dict(
 # Closed (结案/转出) records are anonymised this many days after closing (`yimi care-retention`).
 YIMI_CARE_RETENTION_DAYS = env.int("YIMI_CARE_RETENTION_DAYS", default=5 * 365)
 
+# --- children's voice (the mailbox and its handling) ----------------------------------------------
+# A folder with a city's own copies of the text rules (pii.yaml, screening.yaml, triage.yaml,
+# routing.yaml; each missing file falls back to the shipped one), or one file per rule set.
+YIMI_VOICE_RULES_DIR = env.str("YIMI_VOICE_RULES_DIR", default="")
+YIMI_VOICE_PII_RULES = env.str("YIMI_VOICE_PII_RULES", default="")
+YIMI_VOICE_SCREENING_RULES = env.str("YIMI_VOICE_SCREENING_RULES", default="")
+YIMI_VOICE_TRIAGE_RULES = env.str("YIMI_VOICE_TRIAGE_RULES", default="")
+YIMI_VOICE_ROUTING_RULES = env.str("YIMI_VOICE_ROUTING_RULES", default="")
+# Days past the handling deadline after which a letter is supervised (督办; 催办 comes after one).
+YIMI_VOICE_SUPERVISE_DAYS = env.int("YIMI_VOICE_SUPERVISE_DAYS", default=7)
+
 # --- the practice library's printable report ----------------------------------------------------
 # A TrueType/OpenType font with Chinese glyphs for the PDF report ("path" or "path#index" for a
 # font collection); empty: the first of Noto Sans CJK SC, WenQuanYi, AR PL found on the system.

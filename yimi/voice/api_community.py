@@ -21,8 +21,6 @@ from .services import cobuilding
 
 router = Router(tags=["voice"])
 
-ratelimit.DEFAULT_LIMITS.setdefault("register", (10, 600))
-
 
 class EventOut(Schema):
     id: int

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from yimi.core.fields import EncryptedBinaryField, EncryptedTextField
 from yimi.core.models import ScopedQuerySet
+from yimi.core.roles import DEPARTMENT_ROLES
 
 
 class AgeGroup(models.TextChoices):
@@ -48,6 +49,27 @@ class Adoption(models.TextChoices):
     PARTLY = "partly", _("Partly adopted")
     PLANNED = "planned", _("Put in the plan")
     NOT_NOW = "not_now", _("Not adopted for now")
+
+
+class SuggestionQuerySet(ScopedQuerySet):
+    """Letters are scoped by area, except for department users: a department handles the letters
+    given to it wherever they are about (a letter without an area, routed by the city to a
+    district's department, is still that department's), and nothing else but public rows."""
+
+    def visible_to(self, user, action: str = "view") -> ScopedQuerySet:
+        if (
+            user is not None
+            and user.is_authenticated
+            and not user.is_superuser
+            and getattr(user, "role", None) in DEPARTMENT_ROLES
+        ):
+            # A department user without a department sees nothing of its own (department_id
+            # None would otherwise match every unassigned letter).
+            q = Q(department_id=user.department_id) if user.department_id else Q(pk__in=[])
+            if action == "view":
+                q |= self.model.scope_public_q()
+            return self.filter(q)
+        return super().visible_to(user, action)
 
 
 class Suggestion(models.Model):
@@ -176,7 +198,7 @@ class Suggestion(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = SuggestionQuerySet.as_manager()
     scope_area_field = "area"
     scope_department_field = "department"
 

@@ -16,6 +16,7 @@ from yimi.core import http
 DEFAULT_LIMITS = {
     "submit": (5, 600),
     "lookup": (30, 600),
+    "register": (10, 600),  # event registrations (co-building)
 }
 
 

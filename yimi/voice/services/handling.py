@@ -9,7 +9,6 @@ to explain to a child and to check, with no holiday calendar to maintain.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -42,13 +41,7 @@ ACTIONABLE = frozenset({Adoption.ADOPTED, Adoption.PARTLY, Adoption.PLANNED})
 
 def supervise_days() -> int:
     """Days late after which a letter is supervised (督办); 7 unless configured."""
-    value = getattr(settings, "YIMI_VOICE_SUPERVISE_DAYS", None) or os.environ.get(
-        "YIMI_VOICE_SUPERVISE_DAYS", ""
-    )
-    try:
-        return max(2, int(value)) if value else 7
-    except ValueError:
-        return 7
+    return max(2, int(getattr(settings, "YIMI_VOICE_SUPERVISE_DAYS", 7) or 7))
 
 
 def _today() -> date:

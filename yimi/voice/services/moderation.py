@@ -8,7 +8,6 @@ edit keeps the text before and after in a :class:`ModerationEvent` (encrypted).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,17 +51,14 @@ _MODULES = {"pii": pii, "screening": screening, "triage": triage, "routing": rou
 def rules_path(name: str) -> Path:
     """The rule file in use for ``name`` (pii, screening, triage, routing).
 
-    In order: the setting or environment variable ``YIMI_VOICE_<NAME>_RULES`` (a file), a
+    In order: the setting ``YIMI_VOICE_<NAME>_RULES`` (a file; from the environment), a
     ``<name>.yaml`` in ``YIMI_VOICE_RULES_DIR``, else the file shipped in ``text/rules/``.
     Rule files are read once per process (restart after editing one).
     """
-    key = f"YIMI_VOICE_{name.upper()}_RULES"
-    single = getattr(settings, key, "") or os.environ.get(key, "")
+    single = getattr(settings, f"YIMI_VOICE_{name.upper()}_RULES", "")
     if single:
         return Path(single)
-    folder = getattr(settings, "YIMI_VOICE_RULES_DIR", "") or os.environ.get(
-        "YIMI_VOICE_RULES_DIR", ""
-    )
+    folder = getattr(settings, "YIMI_VOICE_RULES_DIR", "")
     if folder and (Path(folder) / f"{name}.yaml").is_file():
         return Path(folder) / f"{name}.yaml"
     return RULES_DIR / f"{name}.yaml"

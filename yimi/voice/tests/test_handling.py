@@ -158,6 +158,10 @@ def test_answer_page_and_the_action_link(client):
     assert r.status_code == 302
     page = client.get(f"/voice/dept/{s.pk}/").content.decode()
     assert f'href="/voice/staff/actions/new/?suggestion={s.pk}"' in page
+    # The 妇儿工委办 reaches the same page from the letter.
+    login(client, w["wcco_a"])
+    page = client.get(f"/voice/staff/letters/{s.pk}/").content.decode()
+    assert f'href="/voice/staff/actions/new/?suggestion={s.pk}"' in page
 
 
 def test_department_settings_page(client):

@@ -114,3 +114,19 @@ def test_api(client, routed):
     assert [x["id"] for x in answered] == [a.pk] and answered[0]["public_reply"] == REPLY
     login(client, w["dept_parks_b"])
     assert [x["id"] for x in client.get("/api/v1/voice/inbox").json()] == [other.pk]
+
+
+def test_a_letter_without_area_routed_by_the_city_reaches_the_district_department(client):
+    """A letter about no particular place goes to whichever department the city chooses; that
+    department sees it in its inbox and may answer it, although the letter has no area."""
+    w = world()
+    s = letter("希望全市的公园都有儿童厕所。")
+    assert s.area_id is None
+    svc.suggestion_route(actor=w["wcco_city"], suggestion=s, topic="play", department=w["parks_a"])
+    login(client, w["dept_parks_a"])
+    assert client.get(f"/voice/dept/{s.pk}/").status_code == 200
+    assert s.pk in [x.pk for x in svc.inbox_queryset(w["dept_parks_a"])]
+    # The other departments still do not see it.
+    assert s.pk not in [x.pk for x in svc.inbox_queryset(w["dept_transport_a"])]
+    login(client, w["dept_parks_b"])
+    assert client.get(f"/voice/dept/{s.pk}/").status_code == 404

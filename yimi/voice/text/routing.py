@@ -11,6 +11,7 @@ another's segmentation (``jieba.lcut`` would share one global dictionary).
 from __future__ import annotations
 
 import functools
+import threading
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,8 +87,18 @@ def load_rules(path: str | Path) -> RoutingRules:
     return _load_rules(Path(path).resolve())
 
 
-@functools.cache
+# Loading builds a jieba dictionary (≈ 1–2 s). Letters arriving together right after a server
+# starts would each build their own under a bare cache: one lock makes them wait for the first.
+_LOAD_LOCK = threading.Lock()
+
+
 def _load_rules(path: Path) -> RoutingRules:
+    with _LOAD_LOCK:
+        return _load_rules_once(path)
+
+
+@functools.cache
+def _load_rules_once(path: Path) -> RoutingRules:
     data = read_yaml(path, required=("topics",))
     topics = [
         Topic(
@@ -106,6 +117,7 @@ def _load_rules(path: Path) -> RoutingRules:
     words.update(w for t in topics for w in t.keywords)
     for word in sorted(words):  # sorted: the same dictionary, whatever the set's order
         tokenizer.add_word(word)
+    tokenizer.initialize()  # now, under the lock, rather than at the first letter's cut
     return RoutingRules(
         topics=tuple(topics), fallback=by_name[fallback_name], tokenizer=tokenizer, source=path
     )

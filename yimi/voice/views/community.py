@@ -41,8 +41,6 @@ from ..selectors import community as sel
 from ..services import cobuilding, groups
 from ..services.groups import COMMUNITY_ROLES
 
-# A parent's registrations share the window of the mailbox's limits, in their own scope.
-ratelimit.DEFAULT_LIMITS.setdefault("register", (10, 600))
 SESSION_CODE = "voice_event_code"
 
 
