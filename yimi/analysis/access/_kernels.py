@@ -1,0 +1,304 @@
+"""Compiled shortest-path kernels of the access core (private; numba, no Python per source).
+
+Two searches on a graph in CSR form (``indptr``, ``indices``, ``data``; symmetric, lengths in
+metres, zero-length edges allowed):
+
+- :func:`bounded_pairs`: for each source in turn, a Dijkstra search bounded by ``limit`` that
+  starts from the source's two seeds (the ends of the edge it is snapped to, at snap offset +
+  distance along the edge) and emits every target within ``limit`` as a (source, target,
+  distance) triple, sorted by (source, target). A target hanging off a node at ``inc_cost``
+  metres is reached through either end of its edge; pairs on one edge (the direct walk along
+  it) are given by the caller and merged in. The distance and target arrays are allocated once
+  per call and reset through lists of what a search touched, so a search costs what it reaches,
+  not the size of the graph.
+- :func:`multi_source`: one unbounded multi-source Dijkstra; every node gets the distance to
+  its nearest source and which source that is.
+
+Both use a binary heap on arrays with lazy deletion (a node is pushed again when its distance
+improves; stale entries are skipped when popped), and add distances in the same order as
+:func:`scipy.sparse.csgraph.dijkstra` on the graph with a virtual node per source, so their
+results are the same floating-point numbers.
+
+Compiled with ``cache=True``: the machine code is written next to this file in
+``__pycache__`` (or, where that is not writable, numba's per-user cache directory, or
+``NUMBA_CACHE_DIR`` when set) and loaded by later processes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = ["bounded_pairs", "load", "multi_source"]
+
+_loaded = False
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _unlink(head, nxt, prv, slot, k):  # noqa: ANN001, ANN202
+    """Take node ``k`` out of its bucket list (``slot``)."""
+    if prv[k] >= 0:
+        nxt[prv[k]] = nxt[k]
+    else:
+        head[slot[k]] = nxt[k]
+    if nxt[k] >= 0:
+        prv[nxt[k]] = prv[k]
+    slot[k] = -1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _link(head, nxt, prv, slot, k, b):  # noqa: ANN001, ANN202
+    """Put node ``k`` at the front of bucket ``b``."""
+    h = head[b]
+    nxt[k] = h
+    prv[k] = -1
+    if h >= 0:
+        prv[h] = k
+    head[b] = k
+    slot[k] = b
+
+
+@njit(cache=True, nogil=True)
+def bounded_pairs(  # noqa: PLR0913, PLR0915
+    indptr,  # noqa: ANN001
+    indices,  # noqa: ANN001
+    data,  # noqa: ANN001
+    seed_u,  # noqa: ANN001
+    seed_v,  # noqa: ANN001
+    w_u,  # noqa: ANN001
+    w_v,  # noqa: ANN001
+    limit,  # noqa: ANN001
+    inc_ptr,  # noqa: ANN001
+    inc_local,  # noqa: ANN001
+    inc_cost,  # noqa: ANN001
+    local_target,  # noqa: ANN001
+    local_of,  # noqa: ANN001
+    same_ptr,  # noqa: ANN001
+    same_local,  # noqa: ANN001
+    same_cost,  # noqa: ANN001
+    delta,  # noqa: ANN001
+):  # noqa: ANN202
+    """Every (source, target) pair within ``limit``, sorted by (source, target).
+
+    Parameters
+    ----------
+    indptr, indices, data : CSR of the graph (nodes 0 .. n - 1)
+    seed_u, seed_v : int64[F]
+        Nodes at the ends of each source's edge.
+    w_u, w_v : float64[F]
+        Cost of reaching them (snap offset + distance along the edge).
+    limit : float
+        Inclusive bound.
+    inc_ptr, inc_local, inc_cost
+        The targets hanging off each node (by local id) and their cost from it
+        (along the edge + the target's offset).
+    local_target, local_of
+        Target index of each local id, and local id of each target index.
+    same_ptr, same_local, same_cost
+        Per source, the targets (local ids) on its own edge and the cost of the direct walk
+        along it (both offsets included).
+    delta : float
+        Width of the buckets of the queue (metres, > 0).
+
+    Returns
+    -------
+    src : int64 (source positions 0 .. F - 1), tgt : int64 (target indices), dist : float64
+    """
+    n = indptr.shape[0] - 1
+    n_src = seed_u.shape[0]
+    n_local = local_target.shape[0]
+    inf = np.inf
+    dist = np.full(n, inf)
+    best = np.full(n_local, inf)
+    touched = np.empty(n, dtype=np.int64)
+    found = np.empty(n_local, dtype=np.int64)
+    n_buckets = int(limit / delta) + 1
+    head = np.full(n_buckets, -1, dtype=np.int64)
+    nxt = np.empty(n, dtype=np.int64)
+    prv = np.empty(n, dtype=np.int64)
+    slot = np.full(n, -1, dtype=np.int64)
+    out_cap = 1 << 16
+    out_s = np.empty(out_cap, dtype=np.int64)
+    out_t = np.empty(out_cap, dtype=np.int64)
+    out_d = np.empty(out_cap, dtype=np.float64)
+    n_out = 0
+    for f in range(n_src):
+        n_touched = 0
+        n_found = 0
+        live = 0
+        cur = n_buckets
+        for end in range(2):
+            k = seed_u[f] if end == 0 else seed_v[f]
+            w = w_u[f] if end == 0 else w_v[f]
+            if k >= 0 and w <= limit and w < dist[k]:
+                if dist[k] == inf:
+                    touched[n_touched] = k
+                    n_touched += 1
+                else:
+                    _unlink(head, nxt, prv, slot, k)
+                    live -= 1
+                dist[k] = w
+                b = min(int(w / delta), n_buckets - 1)
+                cur = min(cur, b)
+                _link(head, nxt, prv, slot, k, b)
+                live += 1
+        while live > 0:
+            k = head[cur]
+            if k < 0:
+                cur += 1
+                continue
+            _unlink(head, nxt, prv, slot, k)
+            live -= 1
+            d = dist[k]
+            for e in range(inc_ptr[k], inc_ptr[k + 1]):
+                c = d + inc_cost[e]
+                if c <= limit:
+                    t = inc_local[e]
+                    if best[t] == inf:
+                        found[n_found] = t
+                        n_found += 1
+                    if c < best[t]:
+                        best[t] = c
+            for e in range(indptr[k], indptr[k + 1]):
+                j = indices[e]
+                nd = d + data[e]
+                if nd <= limit and nd < dist[j]:
+                    if dist[j] == inf:
+                        touched[n_touched] = j
+                        n_touched += 1
+                    elif slot[j] >= 0:
+                        _unlink(head, nxt, prv, slot, j)
+                        live -= 1
+                    dist[j] = nd
+                    _link(head, nxt, prv, slot, j, min(int(nd / delta), n_buckets - 1))
+                    live += 1
+        for e in range(same_ptr[f], same_ptr[f + 1]):
+            c = same_cost[e]
+            if c <= limit:
+                t = same_local[e]
+                if best[t] == inf:
+                    found[n_found] = t
+                    n_found += 1
+                if c < best[t]:
+                    best[t] = c
+        for i in range(n_touched):
+            dist[touched[i]] = inf
+        if n_found == 0:
+            continue
+        if n_out + n_found > out_cap:
+            while n_out + n_found > out_cap:
+                out_cap *= 2
+            s2 = np.empty(out_cap, dtype=np.int64)
+            t2 = np.empty(out_cap, dtype=np.int64)
+            d2 = np.empty(out_cap, dtype=np.float64)
+            s2[:n_out] = out_s[:n_out]
+            t2[:n_out] = out_t[:n_out]
+            d2[:n_out] = out_d[:n_out]
+            out_s, out_t, out_d = s2, t2, d2
+        for i in range(n_found):
+            out_t[n_out + i] = local_target[found[i]]
+        out_t[n_out : n_out + n_found].sort()
+        for i in range(n_found):
+            t = out_t[n_out + i]
+            loc = local_of[t]
+            out_s[n_out + i] = f
+            out_d[n_out + i] = best[loc]
+            best[loc] = inf
+        n_out += n_found
+    return out_s[:n_out].copy(), out_t[:n_out].copy(), out_d[:n_out].copy()
+
+
+@njit(cache=True, nogil=True)
+def multi_source(indptr, indices, data, seed_u, seed_v, w_u, w_v, delta):  # noqa: ANN001, ANN202, PLR0913
+    """Distance from every node to its nearest source, and that source (-1: none).
+
+    Each source ``f`` enters at nodes ``seed_u[f]`` and ``seed_v[f]`` at costs ``w_u[f]``
+    and ``w_v[f]``. ``delta``: width of the queue's buckets (metres, > 0); the buckets are
+    used circularly, so their number only has to cover the longest edge or seed cost.
+    """
+    n = indptr.shape[0] - 1
+    n_src = seed_u.shape[0]
+    dist = np.full(n, np.inf)
+    src = np.full(n, -1, dtype=np.int64)
+    span = 0.0
+    for e in range(data.shape[0]):
+        span = max(span, data[e])
+    for f in range(n_src):
+        span = max(span, w_u[f], w_v[f])
+    n_buckets = int(span / delta) + 2
+    head = np.full(n_buckets, -1, dtype=np.int64)
+    nxt = np.empty(n, dtype=np.int64)
+    prv = np.empty(n, dtype=np.int64)
+    slot = np.full(n, -1, dtype=np.int64)
+    live = 0
+    for f in range(n_src):
+        for end in range(2):
+            k = seed_u[f] if end == 0 else seed_v[f]
+            w = w_u[f] if end == 0 else w_v[f]
+            if k >= 0 and w < dist[k]:
+                if slot[k] >= 0:
+                    _unlink(head, nxt, prv, slot, k)
+                    live -= 1
+                dist[k] = w
+                src[k] = f
+                _link(head, nxt, prv, slot, k, int(w / delta) % n_buckets)
+                live += 1
+    cur = 0
+    while live > 0:
+        b = cur % n_buckets
+        k = head[b]
+        if k < 0:
+            cur += 1
+            continue
+        _unlink(head, nxt, prv, slot, k)
+        live -= 1
+        d = dist[k]
+        s = src[k]
+        for e in range(indptr[k], indptr[k + 1]):
+            j = indices[e]
+            nd = d + data[e]
+            if nd < dist[j]:
+                if slot[j] >= 0:
+                    _unlink(head, nxt, prv, slot, j)
+                    live -= 1
+                dist[j] = nd
+                src[j] = s
+                _link(head, nxt, prv, slot, j, int(nd / delta) % n_buckets)
+                live += 1
+    return dist, src
+
+
+def load() -> None:
+    """Compile the kernels, or load them from numba's cache, now rather than in the first
+    search (a tiny call of each, once per process)."""
+    global _loaded  # noqa: PLW0603
+    if _loaded:
+        return
+    indptr = np.array([0, 1, 2], dtype=np.int64)
+    indices = np.array([1, 0], dtype=np.int64)
+    data = np.array([1.0, 1.0])
+    one = np.zeros(1, dtype=np.int64)
+    w = np.zeros(1)
+    multi_source(indptr, indices, data, one, one, w, w, 1.0)
+    ptr = np.zeros(3, dtype=np.int64)
+    none = np.zeros(0, dtype=np.int64)
+    bounded_pairs(
+        indptr,
+        indices,
+        data,
+        one,
+        one,
+        w,
+        w,
+        1.0,
+        ptr,
+        none,
+        w[:0],
+        none,
+        none,
+        np.zeros(2, dtype=np.int64),
+        none,
+        w[:0],
+        1.0,
+    )
+    _loaded = True
