@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["bounded_pairs", "load", "multi_source"]
+__all__ = ["bounded_pairs", "chains", "load", "multi_source", "multi_source_chains"]
 
 _loaded = False
 
@@ -280,6 +280,7 @@ def load() -> None:
     one = np.zeros(1, dtype=np.int64)
     w = np.zeros(1)
     multi_source(indptr, indices, data, one, one, w, w, 1.0)
+    multi_source_chains(indptr, indices, data, *chains(indptr, indices, data), one, one, w, w, 1.0)
     ptr = np.zeros(3, dtype=np.int64)
     none = np.zeros(0, dtype=np.int64)
     bounded_pairs(
@@ -302,3 +303,217 @@ def load() -> None:
         1.0,
     )
     _loaded = True
+
+
+@njit(cache=True, nogil=True)
+def chains(indptr, indices, data):  # noqa: ANN001, ANN202
+    """Contract the chains of degree-2 nodes (OSM geometry along curved ways).
+
+    Kept nodes: every node whose degree is not 2, plus one node of each cycle made only of
+    degree-2 nodes. Every other node lies inside one chain between two kept ends (possibly the
+    same node); it gets both ends and its walking distance to each along the chain, summed
+    from that end.
+
+    Returns
+    -------
+    kept_id : int64[n]
+        Id of each kept node in the contracted graph (0 .. K - 1), -1 for chain nodes.
+    kept_node : int64[K]
+    c_indptr, c_indices, c_data : the contracted graph (kept ids), one arc per chain and
+        direction, its length the chain's
+    end0, end1 : int64[n]
+        For chain nodes, the kept node at each end (-1 for kept nodes).
+    pos0, pos1 : float64[n]
+        For chain nodes, the distance to ``end0`` and to ``end1`` along the chain.
+    """
+    n = indptr.shape[0] - 1
+    kept_id = np.full(n, -1, dtype=np.int64)
+    end0 = np.full(n, -1, dtype=np.int64)
+    end1 = np.full(n, -1, dtype=np.int64)
+    pos0 = np.zeros(n)
+    pos1 = np.zeros(n)
+    keep = np.zeros(n, dtype=np.bool_)
+    for k in range(n):
+        keep[k] = indptr[k + 1] - indptr[k] != 2
+    # Mark the chain nodes reachable from a kept node (each chain is walked from both ends).
+    visited = keep.copy()
+    for k in range(n):
+        if not keep[k]:
+            continue
+        for e in range(indptr[k], indptr[k + 1]):
+            prev = k
+            cur = indices[e]
+            while not keep[cur]:
+                visited[cur] = True
+                e2 = indptr[cur]
+                if indices[e2] == prev:
+                    e2 += 1
+                prev = cur
+                cur = indices[e2]
+    # The rest lie on cycles of degree-2 nodes only: keep one node of each.
+    for k in range(n):
+        if visited[k]:
+            continue
+        keep[k] = True
+        visited[k] = True
+        prev = k
+        cur = indices[indptr[k]]
+        while cur != k:
+            visited[cur] = True
+            e2 = indptr[cur]
+            if indices[e2] == prev:
+                e2 += 1
+            prev = cur
+            cur = indices[e2]
+    n_kept = 0
+    for k in range(n):
+        if keep[k]:
+            kept_id[k] = n_kept
+            n_kept += 1
+    kept_node = np.empty(n_kept, dtype=np.int64)
+    for k in range(n):
+        if kept_id[k] >= 0:
+            kept_node[kept_id[k]] = k
+    # One arc per kept node and incident edge: walk the chain to its other end.
+    n_arcs = 0
+    for i in range(n_kept):
+        k = kept_node[i]
+        n_arcs += indptr[k + 1] - indptr[k]
+    c_indptr = np.zeros(n_kept + 1, dtype=np.int64)
+    c_indices = np.empty(n_arcs, dtype=np.int64)
+    c_data = np.empty(n_arcs)
+    a = 0
+    for i in range(n_kept):
+        k = kept_node[i]
+        for e in range(indptr[k], indptr[k + 1]):
+            prev = k
+            cur = indices[e]
+            d = data[e]
+            while kept_id[cur] < 0:
+                # A chain node: record the distance from this end (first or second walk).
+                if end0[cur] < 0:
+                    end0[cur] = k
+                    pos0[cur] = d
+                else:
+                    end1[cur] = k
+                    pos1[cur] = d
+                e2 = indptr[cur]
+                if indices[e2] == prev:
+                    e2 += 1
+                prev = cur
+                cur = indices[e2]
+                d = d + data[e2]
+            c_indices[a] = kept_id[cur]
+            c_data[a] = d
+            a += 1
+        c_indptr[i + 1] = a
+    return kept_id, kept_node, c_indptr, c_indices, c_data, end0, end1, pos0, pos1
+
+
+@njit(cache=True, nogil=True)
+def multi_source_chains(  # noqa: PLR0913
+    indptr,  # noqa: ANN001
+    indices,  # noqa: ANN001
+    data,  # noqa: ANN001
+    kept_id,  # noqa: ANN001
+    kept_node,  # noqa: ANN001
+    c_indptr,  # noqa: ANN001
+    c_indices,  # noqa: ANN001
+    c_data,  # noqa: ANN001
+    end0,  # noqa: ANN001
+    end1,  # noqa: ANN001
+    pos0,  # noqa: ANN001
+    pos1,  # noqa: ANN001
+    seed_u,  # noqa: ANN001
+    seed_v,  # noqa: ANN001
+    w_u,  # noqa: ANN001
+    w_v,  # noqa: ANN001
+    delta,  # noqa: ANN001
+):  # noqa: ANN202
+    """:func:`multi_source` on the graph with its degree-2 chains contracted (see
+    :func:`chains`): a seed inside a chain enters at both ends of it; after the search on the
+    kept nodes, each chain node takes the better of its two ends, and the seeds inside chains
+    are walked out along them. Same distances as :func:`multi_source` up to the rounding of
+    sums taken in another order (about 1e-12 m)."""
+    n = indptr.shape[0] - 1
+    n_src = seed_u.shape[0]
+    m = 2 * n_src
+    c_seed = np.empty(2 * m, dtype=np.int64)
+    c_w = np.empty(2 * m)
+    c_src = np.empty(2 * m, dtype=np.int64)
+    c = 0
+    for f in range(n_src):
+        for end in range(2):
+            k = seed_u[f] if end == 0 else seed_v[f]
+            w = w_u[f] if end == 0 else w_v[f]
+            if k < 0:
+                continue
+            if kept_id[k] >= 0:
+                c_seed[c] = kept_id[k]
+                c_w[c] = w
+                c_src[c] = f
+                c += 1
+            else:
+                c_seed[c] = kept_id[end0[k]]
+                c_w[c] = w + pos0[k]
+                c_src[c] = f
+                c += 1
+                c_seed[c] = kept_id[end1[k]]
+                c_w[c] = w + pos1[k]
+                c_src[c] = f
+                c += 1
+    # The search on the kept nodes; its seeds name sources by position in c_src.
+    dk, sk = multi_source(
+        c_indptr,
+        c_indices,
+        c_data,
+        c_seed[:c],
+        c_seed[:c],
+        c_w[:c],
+        c_w[:c],
+        delta,
+    )
+    dist = np.full(n, np.inf)
+    src = np.full(n, -1, dtype=np.int64)
+    for i in range(kept_node.shape[0]):
+        k = kept_node[i]
+        dist[k] = dk[i]
+        if sk[i] >= 0:
+            src[k] = c_src[sk[i]]
+    for k in range(n):
+        if kept_id[k] >= 0:
+            continue
+        a = dist[end0[k]] + pos0[k]
+        b = dist[end1[k]] + pos1[k]
+        if b < a:
+            dist[k] = b
+            src[k] = src[end1[k]]
+        elif a < np.inf:
+            dist[k] = a
+            src[k] = src[end0[k]]
+    # Seeds inside chains: walk out along the chain while the walk improves.
+    for f in range(n_src):
+        for end in range(2):
+            k = seed_u[f] if end == 0 else seed_v[f]
+            w = w_u[f] if end == 0 else w_v[f]
+            if k < 0 or kept_id[k] >= 0:
+                continue
+            if w < dist[k]:
+                dist[k] = w
+                src[k] = f
+            for side in range(2):
+                prev = k
+                e = indptr[k] + side
+                d = w
+                while True:
+                    cur = indices[e]
+                    d = d + data[e]
+                    if d >= dist[cur] or kept_id[cur] >= 0:
+                        break
+                    dist[cur] = d
+                    src[cur] = f
+                    e = indptr[cur]
+                    if indices[e] == prev:
+                        e += 1
+                    prev = cur
+    return dist, src

@@ -361,7 +361,6 @@ class NetworkIndex:
         positive = graph.edge_length_m[graph.edge_length_m > 0]
         median = float(np.median(positive)) if positive.size else 1.0
         self._bucket_m = max(median / 6.0, 1e-3)
-        self._max_edge_m = float(graph.edge_length_m.max()) if graph.n_edges else 0.0
         self._cell_m_asked = float(cell_m)
         _kernels.load()  # compiled or loaded from the cache once per process
         self._grid_built = False
@@ -371,9 +370,24 @@ class NetworkIndex:
         self._window_nodes = _WINDOW_NODES
         self._tile_cells: int | None = None  # tests set it to force many small tiles
         self._lock = threading.Lock()
+        self._chain_data: tuple[np.ndarray, ...] | None = None  # nearest, on first use
         self._node_tree: tuple[cKDTree | None] | None = None  # snap_to_nodes, built on first use
         self._node_edge: IntArray | None = None
         self._node_live: IntArray | None = None
+
+    def _chains(self) -> tuple[np.ndarray, ...]:
+        """The graph with its chains of degree-2 nodes contracted (see ``_kernels.chains``),
+        made on the first nearest search and kept."""
+        if self._chain_data is None:
+            with self._lock:
+                if self._chain_data is None:
+                    self._chain_data = _kernels.chains(*self._csr)
+        return self._chain_data
+
+    def _chain_span(self) -> float:
+        """The longest arc of the contracted graph (a whole chain)."""
+        c_data = self._chains()[4]
+        return float(c_data.max()) if c_data.size else 0.0
 
     def _bucket_width(self, span: float) -> float:
         """The buckets' width for keys spread over ``span`` metres (at most 2**22 buckets)."""
@@ -558,9 +572,15 @@ class NetworkIndex:
         w_u = sources.offset_m[si] + sources.dist_from_u_m[si]
         w_v = sources.offset_m[si] + sources.dist_from_v_m[si]
         if method == "compiled":
-            span = max(self._max_edge_m, float(w_u.max()), float(w_v.max()))
-            dist, node_src = _kernels.multi_source(
-                *self._csr, sources.u[si], sources.v[si], w_u, w_v, self._bucket_width(span)
+            span = max(self._chain_span(), float(w_u.max()), float(w_v.max()))
+            dist, node_src = _kernels.multi_source_chains(
+                *self._csr,
+                *self._chains(),
+                sources.u[si],
+                sources.v[si],
+                w_u,
+                w_v,
+                self._bucket_width(2.0 * span),
             )
         else:
             dist, node_src = self._nearest_scipy(sources, si, w_u, w_v)

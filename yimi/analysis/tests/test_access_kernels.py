@@ -61,7 +61,9 @@ def check_all(
     ref = reference_nearest(g, fac, home)
     np.testing.assert_allclose(near.dist_m, ref, rtol=0, atol=ATOL)
     assert np.array_equal(near.reachable, np.isfinite(ref))
-    np.testing.assert_array_equal(near.dist_m, index.nearest(fac, home, method="scipy").dist_m)
+    # The chains are summed in another order than scipy's paths: equal to rounding.
+    scipy_near = index.nearest(fac, home, method="scipy")
+    np.testing.assert_allclose(near.dist_m, scipy_near.dist_m, rtol=0, atol=1e-9)
     full = reference_distances(g, fac, home)
     ok = near.reachable
     np.testing.assert_allclose(
@@ -208,8 +210,11 @@ def test_long_edges_wrap_the_nearest_buckets() -> None:
     np.testing.assert_allclose(
         index.nearest(fac, home).dist_m, reference_nearest(g, fac, home), rtol=0, atol=ATOL
     )
-    np.testing.assert_array_equal(
-        index.nearest(fac, home).dist_m, index.nearest(fac, home, method="scipy").dist_m
+    np.testing.assert_allclose(
+        index.nearest(fac, home).dist_m,
+        index.nearest(fac, home, method="scipy").dist_m,
+        rtol=0,
+        atol=1e-9,
     )
 
 
@@ -255,3 +260,64 @@ def test_threads_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     assert NetworkIndex(graph).threads >= 1
     with pytest.raises(ValueError, match="threads"):
         NetworkIndex(graph, threads=0)
+
+
+def test_chains_of_degree_two_nodes_and_a_ring() -> None:
+    # A curved way of 30 nodes between two junctions with side streets, a second, parallel
+    # way between the same junctions, and a separate ring made only of degree-2 nodes.
+    rng = np.random.default_rng(8)
+    xs = [0.0, 600.0, -100.0, 700.0]  # junctions 0 and 1, dead ends 2 and 3
+    ys = [0.0, 0.0, 0.0, 0.0]
+    u, v = [0, 1], [2, 3]
+    prev = 0
+    for i in range(1, 31):  # the curved way 0 -> ... -> 1
+        xs.append(600.0 * i / 31)
+        ys.append(40.0 * np.sin(i / 5.0) + rng.uniform(-3, 3))
+        u.append(prev)
+        v.append(len(xs) - 1)
+        prev = len(xs) - 1
+    u.append(prev)
+    v.append(1)
+    prev = 0
+    for i in range(1, 6):  # the parallel way 0 -> ... -> 1, 80 m south
+        xs.append(600.0 * i / 6)
+        ys.append(-80.0)
+        u.append(prev)
+        v.append(len(xs) - 1)
+        prev = len(xs) - 1
+    u.append(prev)
+    v.append(1)
+    ring0 = len(xs)
+    for i in range(12):  # the ring, 1 km away
+        xs.append(2000.0 + 100.0 * np.cos(2 * np.pi * i / 12))
+        ys.append(100.0 * np.sin(2 * np.pi * i / 12))
+        if i:
+            u.append(ring0 + i - 1)
+            v.append(ring0 + i)
+    u.append(ring0 + 11)
+    v.append(ring0)
+    lon, lat = to_lonlat(xs, ys)
+    graph = WalkGraph.from_arrays(lon, lat, u, v)
+    index = NetworkIndex(graph)
+    kept_id = index._chains()[0]
+    # Kept: the two junctions, the two dead ends and one node of the ring.
+    assert int((kept_id >= 0).sum()) == 5
+    # Facilities inside the curved way (two on one edge), on the parallel one and on the ring;
+    # homes all along.
+    flon, flat = to_lonlat([105.0, 110.0, 450.0, 300.0, 2090.0], [30.0, 30.0, 0.0, -85.0, 40.0])
+    hx = rng.uniform(-100, 700, 60).tolist() + [2000.0, 2100.0, 1900.0]
+    hy = rng.uniform(-90, 45, 60).tolist() + [100.0, 0.0, 0.0]
+    fac = graph.snap(flon, flat)
+    home = graph.snap(*to_lonlat(hx, hy))
+    g = nx_of(graph)
+    ref = reference_nearest(g, fac, home)
+    near = index.nearest(fac, home)
+    np.testing.assert_allclose(near.dist_m, ref, rtol=0, atol=ATOL)
+    full = reference_distances(g, fac, home)
+    ok = near.reachable
+    np.testing.assert_allclose(
+        full[near.source[ok], np.flatnonzero(ok)], near.dist_m[ok], rtol=0, atol=ATOL
+    )
+    # Only the ring's facility serves the ring's homes.
+    assert near.source[-3:].tolist() == [4, 4, 4]
+    assert_reach_exact(index.reach(fac, home, 250.0), full)
