@@ -371,9 +371,25 @@ class NetworkIndex:
         self._tile_cells: int | None = None  # tests set it to force many small tiles
         self._lock = threading.Lock()
         self._chain_data: tuple[np.ndarray, ...] | None = None  # nearest, on first use
+        self._scratch: list[tuple[np.ndarray, ...]] = []  # bounded searches' work arrays
         self._node_tree: tuple[cKDTree | None] | None = None  # snap_to_nodes, built on first use
         self._node_edge: IntArray | None = None
         self._node_live: IntArray | None = None
+
+    def _take_scratch(self, n_targets: int) -> tuple[np.ndarray, ...]:
+        """Scratch arrays of the bounded searches, reused between calls (one set per
+        concurrent search; allocating them, several arrays over every node, would cost more
+        than a small search)."""
+        with self._lock:
+            for i, work in enumerate(self._scratch):
+                if work[1].shape[0] >= n_targets:
+                    return self._scratch.pop(i)
+        return _kernels.scratch(self.graph.n_nodes, n_targets)
+
+    def _give_scratch(self, work: tuple[np.ndarray, ...]) -> None:
+        with self._lock:
+            if len(self._scratch) < max(self.threads, 1) + 1:
+                self._scratch.append(work)
 
     def _chains(self) -> tuple[np.ndarray, ...]:
         """The graph with its chains of degree-2 nodes contracted (see ``_kernels.chains``),
@@ -765,23 +781,28 @@ class NetworkIndex:
 
         def run(lo: int, hi: int) -> tuple[IntArray, IntArray, FloatArray]:
             a, b = int(same_ptr[lo]), int(same_ptr[hi])
-            s, t, d = _kernels.bounded_pairs(
-                *self._csr,
-                seed_u[lo:hi],
-                seed_v[lo:hi],
-                w_u[lo:hi],
-                w_v[lo:hi],
-                limit,
-                tp.inc_ptr,
-                tp.inc_local,
-                tp.inc_cost,
-                tp.local_target,
-                tp.local_of,
-                same_ptr[lo : hi + 1] - a,
-                same_local[a:b],
-                same_cost[a:b],
-                self._bucket_width(limit),
-            )
+            work = self._take_scratch(len(tp.local_target))
+            try:
+                s, t, d = _kernels.bounded_pairs(
+                    *self._csr,
+                    seed_u[lo:hi],
+                    seed_v[lo:hi],
+                    w_u[lo:hi],
+                    w_v[lo:hi],
+                    limit,
+                    tp.inc_ptr,
+                    tp.inc_local,
+                    tp.inc_cost,
+                    tp.local_target,
+                    tp.local_of,
+                    same_ptr[lo : hi + 1] - a,
+                    same_local[a:b],
+                    same_cost[a:b],
+                    self._bucket_width(limit),
+                    *work,
+                )
+            finally:
+                self._give_scratch(work)
             return si[s + lo], t, d
 
         f = si.shape[0]
