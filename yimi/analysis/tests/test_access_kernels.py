@@ -321,3 +321,29 @@ def test_chains_of_degree_two_nodes_and_a_ring() -> None:
     # Only the ring's facility serves the ring's homes.
     assert near.source[-3:].tolist() == [4, 4, 4]
     assert_reach_exact(index.reach(fac, home, 250.0), full)
+
+
+def test_numba_cache_goes_to_the_data_dir_when_the_package_is_read_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numba
+
+    from yimi.analysis.access import _kernels
+
+    before = numba.config.CACHE_DIR
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setenv("YIMI_DATA_DIR", str(tmp_path))
+    try:
+        monkeypatch.setattr(_kernels.os, "access", lambda *a, **k: True)
+        _kernels._cache_dir()
+        assert before == numba.config.CACHE_DIR  # writable: numba's own __pycache__
+        monkeypatch.setattr(_kernels.os, "access", lambda *a, **k: False)
+        _kernels._cache_dir()
+        assert str(tmp_path / "cache" / "numba") == numba.config.CACHE_DIR
+        assert (tmp_path / "cache" / "numba").is_dir()
+        monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "own"))
+        numba.config.CACHE_DIR = before
+        _kernels._cache_dir()
+        assert before == numba.config.CACHE_DIR  # an explicit setting wins
+    finally:
+        numba.config.CACHE_DIR = before
