@@ -513,8 +513,14 @@ def report(name: str, ds: dict[str, Any], res: dict[str, Any]) -> list[str]:
     y = S.get("yimi", {}).get("extra", {})
     if y:
         extra.append(
-            f"Yimi's `graph.snap` put {y['facilities_snapped_at_their_node']:,} of "
-            f"{y['facilities']:,} facilities exactly at their node."
+            f"Yimi's `NetworkIndex.snap_to_nodes` put {y['facilities_snapped_at_their_node']:,} "
+            f"of {y['facilities']:,} facilities exactly at their node"
+            + (
+                f"; snapping them to the nearest edge instead (`graph.snap`, not counted) took "
+                f"{y['edge_snap_s_not_counted']:.2f} s (first run)."
+                if "edge_snap_s_not_counted" in y
+                else "."
+            )
         )
     o = S.get("osmnx", {}).get("extra", {})
     if o:

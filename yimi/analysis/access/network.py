@@ -7,15 +7,19 @@ facility–home pair within a distance (bounded searches on small local subgraph
 from __future__ import annotations
 
 import math
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
+from yimi.analysis.access import _kernels
 from yimi.analysis.access._arrays import (
     BoolArray,
     FloatArray,
@@ -24,6 +28,7 @@ from yimi.analysis.access._arrays import (
     min_by_key,
     weighted_bincount,
 )
+from yimi.analysis.geo import EARTH_RADIUS_M
 from yimi.analysis.graph import Snap, WalkGraph
 
 __all__ = ["Nearest", "NetworkArrays", "NetworkIndex", "PreparedTargets", "Reach", "take"]
@@ -39,7 +44,11 @@ _DISC_SLACK_M = 1.0
 # searches over a 1,000,000-node graph.
 _WINDOW_NODES = 50_000
 
-ReachMethod = Literal["grouped", "local"]
+# The compiled bounded searches split the sources over threads only above this many per thread.
+_MIN_SOURCES_PER_THREAD = 32
+
+ReachMethod = Literal["compiled", "grouped", "local"]
+NearestMethod = Literal["compiled", "scipy"]
 
 
 @dataclass(frozen=True)
@@ -232,6 +241,14 @@ class PreparedTargets:
         The snapped targets' edges, sorted, and the target of each (for places sharing an edge).
     n_edges : int
         Edges of the graph they were snapped to.
+    inc_local : ndarray of int64
+        ``inc_target`` as *local* ids: the snapped targets numbered in the order of their
+        edge's first end, so a compiled search reads the targets of the nodes it reaches from
+        nearby memory.
+    local_target : ndarray of int64
+        Target index of each local id.
+    local_of : ndarray of int64
+        Local id of each target (-1: unsnapped).
     """
 
     snap: Snap
@@ -242,6 +259,9 @@ class PreparedTargets:
     edge_sorted: IntArray
     edge_target: IntArray
     n_edges: int
+    inc_local: IntArray
+    local_target: IntArray
+    local_of: IntArray
 
     def __len__(self) -> int:
         return len(self.snap)
@@ -320,59 +340,203 @@ class NetworkIndex:
     gathered from a few contiguous runs and come out sorted.
     """
 
-    def __init__(self, graph: WalkGraph, *, cell_m: float = 100.0) -> None:
+    def __init__(
+        self, graph: WalkGraph, *, cell_m: float = 100.0, threads: int | None = None
+    ) -> None:
         if not cell_m > 0:
             raise ValueError("cell_m must be positive")
+        if threads is not None and threads < 1:
+            raise ValueError("threads must be positive")
         self.graph = graph
-        # The graph's own projection and projected nodes (computed once, shared with snapping).
-        _, self._fwd, _, x, y = graph._projection_data()
-        n = graph.n_nodes
-        if n:
-            x0, y0 = float(x.min()), float(y.min())
-            width, height = float(x.max()) - x0, float(y.max()) - y0
-        else:
-            x0 = y0 = width = height = 0.0
-        self.stretch = _stretch(graph, x, y)
-        max_cells = max(_CELLS_PER_NODE * n, _MIN_CELLS)
-        cell = float(cell_m)
-        while (math.floor(width / cell) + 1) * (math.floor(height / cell) + 1) > max_cells:
-            cell *= 2.0
-        self.cell_m = cell
-        self._x0, self._y0 = x0, y0
-        self._ncx = math.floor(width / cell) + 1
-        self._ncy = math.floor(height / cell) + 1
-        cx = np.floor((x - x0) / cell).astype(np.int64)
-        cy = np.floor((y - y0) / cell).astype(np.int64)
-        cell_id = cy * self._ncx + cx
-        order = np.argsort(cell_id, kind="stable")
-        rank = np.empty(n, dtype=np.int64)
-        rank[order] = np.arange(n)
-        self._order = order
+        self.threads = threads if threads is not None else _default_threads()
+        # The compiled searches walk the graph's own CSR arrays (64-bit, made once here).
+        csr = graph.csr
+        self._csr = (
+            np.asarray(csr.indptr, dtype=np.int64),
+            np.asarray(csr.indices, dtype=np.int64),
+            np.asarray(csr.data, dtype=np.float64),
+        )
+        # Width of the compiled searches' buckets: a sixth of the median edge (measured
+        # fastest on the grid and the real tiles; any positive width gives the same results).
+        positive = graph.edge_length_m[graph.edge_length_m > 0]
+        median = float(np.median(positive)) if positive.size else 1.0
+        self._bucket_m = max(median / 6.0, 1e-3)
+        self._cell_m_asked = float(cell_m)
+        _kernels.load()  # compiled or loaded from the cache once per process
+        self._grid_built = False
+        self._stretch: float | None = None
         # Windows of the grouped bounded searches, built on first use and kept (see _tiling).
         self._tiles: _Tiling | None = None
         self._window_nodes = _WINDOW_NODES
         self._tile_cells: int | None = None  # tests set it to force many small tiles
         self._lock = threading.Lock()
-        self._rank = rank
-        self._x = x[order]
-        self._y = y[order]
-        counts = np.bincount(cell_id, minlength=self._ncx * self._ncy)
-        self._cell_start = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-        # The adjacency in cell order (rows and columns renumbered).
-        csr = graph.csr
-        old_ptr = csr.indptr.astype(np.int64)
-        deg = np.diff(old_ptr)[order]
-        ent, _ = expand_ranges(old_ptr[order], deg)
-        self._indptr = np.concatenate(([0], np.cumsum(deg))).astype(np.int64)
-        self._indices = rank[csr.indices[ent]]
-        self._data = np.asarray(csr.data, dtype=np.float64)[ent]
+        self._chain_data: tuple[np.ndarray, ...] | None = None  # nearest, on first use
+        self._scratch: list[tuple[np.ndarray, ...]] = []  # bounded searches' work arrays
+        self._node_tree: tuple[cKDTree | None] | None = None  # snap_to_nodes, built on first use
+        self._node_edge: IntArray | None = None
+        self._node_live: IntArray | None = None
+
+    def _take_scratch(self, n_targets: int) -> tuple[np.ndarray, ...]:
+        """Scratch arrays of the bounded searches, reused between calls (one set per
+        concurrent search; allocating them, several arrays over every node, would cost more
+        than a small search)."""
+        with self._lock:
+            for i, work in enumerate(self._scratch):
+                if work[1].shape[0] >= n_targets:
+                    return self._scratch.pop(i)
+        return _kernels.scratch(self.graph.n_nodes, n_targets)
+
+    def _give_scratch(self, work: tuple[np.ndarray, ...]) -> None:
+        with self._lock:
+            if len(self._scratch) < max(self.threads, 1) + 1:
+                self._scratch.append(work)
+
+    def _chains(self) -> tuple[np.ndarray, ...]:
+        """The graph with its chains of degree-2 nodes contracted (see ``_kernels.chains``),
+        made on the first nearest search and kept."""
+        if self._chain_data is None:
+            with self._lock:
+                if self._chain_data is None:
+                    self._chain_data = _kernels.chains(*self._csr)
+        return self._chain_data
+
+    def _chain_span(self) -> float:
+        """The longest arc of the contracted graph (a whole chain)."""
+        c_data = self._chains()[4]
+        return float(c_data.max()) if c_data.size else 0.0
+
+    def _bucket_width(self, span: float) -> float:
+        """The buckets' width for keys spread over ``span`` metres (at most 2**22 buckets)."""
+        return max(self._bucket_m, span / float(1 << 22))
+
+    @property
+    def stretch(self) -> float:
+        """Largest projected straight line per metre of edge length (see the class notes)."""
+        if self._stretch is None:
+            _, _, _, x, y = self.graph._projection_data()
+            self._stretch = _stretch(self.graph, x, y)
+        return self._stretch
+
+    def _grid(self) -> None:
+        """The cell grid and the cell-ordered adjacency of the scipy methods (built once)."""
+        if self._grid_built:
+            return
+        with self._lock:
+            if self._grid_built:
+                return
+            graph = self.graph
+            _, _, _, x, y = graph._projection_data()
+            n = graph.n_nodes
+            if n:
+                x0, y0 = float(x.min()), float(y.min())
+                width, height = float(x.max()) - x0, float(y.max()) - y0
+            else:
+                x0 = y0 = width = height = 0.0
+            max_cells = max(_CELLS_PER_NODE * n, _MIN_CELLS)
+            cell = self._cell_m_asked
+            while (math.floor(width / cell) + 1) * (math.floor(height / cell) + 1) > max_cells:
+                cell *= 2.0
+            self.cell_m = cell
+            self._x0, self._y0 = x0, y0
+            self._ncx = math.floor(width / cell) + 1
+            self._ncy = math.floor(height / cell) + 1
+            cx = np.floor((x - x0) / cell).astype(np.int64)
+            cy = np.floor((y - y0) / cell).astype(np.int64)
+            cell_id = cy * self._ncx + cx
+            order = np.argsort(cell_id, kind="stable")
+            rank = np.empty(n, dtype=np.int64)
+            rank[order] = np.arange(n)
+            self._order = order
+            self._rank = rank
+            self._x = x[order]
+            self._y = y[order]
+            counts = np.bincount(cell_id, minlength=self._ncx * self._ncy)
+            self._cell_start = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+            # The adjacency in cell order (rows and columns renumbered).
+            csr = graph.csr
+            old_ptr = csr.indptr.astype(np.int64)
+            deg = np.diff(old_ptr)[order]
+            ent, _ = expand_ranges(old_ptr[order], deg)
+            self._indptr = np.concatenate(([0], np.cumsum(deg))).astype(np.int64)
+            self._indices = rank[csr.indices[ent]]
+            self._data = np.asarray(csr.data, dtype=np.float64)[ent]
+            self._grid_built = True
 
     # ------------------------------------------------------------------ helpers
 
     def project(self, lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Project WGS-84 points into the graph's local metric plane (metres)."""
-        x, y = self._fwd.transform(np.asarray(lon, np.float64), np.asarray(lat, np.float64))
+        fwd = self.graph._projection_data()[1]
+        x, y = fwd.transform(np.asarray(lon, np.float64), np.asarray(lat, np.float64))
         return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+
+    def snap_to_nodes(self, lon: ArrayLike, lat: ArrayLike) -> Snap:
+        """Points snapped to their nearest *node* that has an edge (not to the nearest edge).
+
+        What pandana (``get_node_ids``) and OSMnx (``nearest_nodes``) do: for places given at
+        the network's nodes (or where a node is close enough), much cheaper than
+        :meth:`WalkGraph.snap`, which has to index every edge. The snapped point is the node,
+        placed at position 0 along one of its edges; the offset is the great-circle distance
+        from the point to the node (a sphere of radius 6,371,008.8 m). Non-finite points stay
+        unsnapped.
+
+        Parameters
+        ----------
+        lon, lat : array_like of float
+            WGS-84 degrees.
+
+        Returns
+        -------
+        Snap
+        """
+        lon = np.atleast_1d(np.asarray(lon, dtype=np.float64))
+        lat = np.atleast_1d(np.asarray(lat, dtype=np.float64))
+        if lon.shape != lat.shape or lon.ndim != 1:
+            raise ValueError("lon and lat must be 1-D arrays of the same length")
+        graph = self.graph
+        n, m = graph.n_nodes, graph.n_edges
+        eu, ev, length = graph.edge_u, graph.edge_v, graph.edge_length_m
+        # One edge per node (the first that names it) and the nodes' KD-tree, made once.
+        if self._node_tree is None:
+            with self._lock:
+                if self._node_tree is None:
+                    edge = np.full(n, -1, dtype=np.int64)
+                    edge[eu[::-1]] = np.arange(m - 1, -1, -1)
+                    edge[ev[::-1]] = np.arange(m - 1, -1, -1)
+                    live = np.flatnonzero(edge >= 0)
+                    xyz = _unit_xyz(graph.lon[live], graph.lat[live])
+                    tree = cKDTree(xyz) if live.size else None
+                    self._node_edge, self._node_live = edge, live
+                    self._node_tree = (tree,)
+        (tree,) = self._node_tree
+        k = lon.shape[0]
+        ok = np.isfinite(lon) & np.isfinite(lat)
+        node = np.full(k, -1, dtype=np.int64)
+        offset = np.full(k, np.nan)
+        if tree is not None and ok.any():
+            # Nearest by chord on the unit sphere, i.e. by great-circle distance.
+            chord, i = tree.query(_unit_xyz(lon[ok], lat[ok]))
+            node[ok] = self._node_live[i]
+            offset[ok] = 2.0 * EARTH_RADIUS_M * np.arcsin(np.minimum(chord / 2.0, 1.0))
+        hit = node >= 0
+        nd = np.where(hit, node, 0)
+        e = np.where(hit, self._node_edge[nd], -1)
+        ee = np.maximum(e, 0)
+        at_u = eu[ee] == nd if m else np.ones(k, dtype=bool)
+        el = length[ee] if m else np.zeros(k)
+        nan = np.full(k, np.nan)
+        return Snap(
+            point_lon=lon.copy(),
+            point_lat=lat.copy(),
+            edge=e,
+            u=np.where(hit, eu[ee] if m else -1, -1),
+            v=np.where(hit, ev[ee] if m else -1, -1),
+            dist_from_u_m=np.where(hit, np.where(at_u, 0.0, el), nan),
+            dist_from_v_m=np.where(hit, np.where(at_u, el, 0.0), nan),
+            offset_m=np.where(hit, offset, nan),
+            lon=np.where(hit, graph.lon[nd], nan),
+            lat=np.where(hit, graph.lat[nd], nan),
+        )
 
     def _check_snap(self, s: Snap, name: str) -> None:
         snapped = s.edge >= 0
@@ -381,7 +545,13 @@ class NetworkIndex:
 
     # ------------------------------------------------------------------ nearest
 
-    def nearest(self, sources: Snap, targets: Snap | PreparedTargets) -> Nearest:
+    def nearest(
+        self,
+        sources: Snap,
+        targets: Snap | PreparedTargets,
+        *,
+        method: NearestMethod = "compiled",
+    ) -> Nearest:
         """Nearest source of every target, by walking distance with snap offsets.
 
         Parameters
@@ -390,17 +560,24 @@ class NetworkIndex:
             Facilities of one kind, snapped to this graph (unsnapped ones are ignored).
         targets : Snap or PreparedTargets
             Homes (demand points) snapped to this graph.
+        method : {'compiled', 'scipy'}, default 'compiled'
+            The multi-source search: the compiled kernel (numba), or
+            ``scipy.sparse.csgraph.dijkstra(min_only=True)`` (the earlier method, kept as a
+            check). Both give the same distances.
 
         Returns
         -------
         Nearest
             Distance and source index for every target.
         """
+        prepared = None
         if isinstance(targets, PreparedTargets):
-            targets = self.prepare_targets(targets).snap
+            prepared = self.prepare_targets(targets)
+            targets = prepared.snap
         self._check_snap(sources, "sources")
         self._check_snap(targets, "targets")
-        n = self.graph.n_nodes
+        if method not in ("compiled", "scipy"):
+            raise ValueError(f"method must be 'compiled' or 'scipy', not {method!r}")
         dist_out = np.full(len(targets), np.inf)
         src_out = np.full(len(targets), -1, dtype=np.int64)
         si = np.flatnonzero(sources.snapped)
@@ -408,9 +585,58 @@ class NetworkIndex:
         f = si.shape[0]
         if not (f and ti.size):
             return Nearest(dist_out, src_out)
-        csr = self.graph.csr
         w_u = sources.offset_m[si] + sources.dist_from_u_m[si]
         w_v = sources.offset_m[si] + sources.dist_from_v_m[si]
+        if method == "compiled":
+            span = max(self._chain_span(), float(w_u.max()), float(w_v.max()))
+            dist, node_src = _kernels.multi_source_chains(
+                *self._csr,
+                *self._chains(),
+                sources.u[si],
+                sources.v[si],
+                w_u,
+                w_v,
+                self._bucket_width(2.0 * span),
+            )
+        else:
+            dist, node_src = self._nearest_scipy(sources, si, w_u, w_v)
+        tu, tv = targets.u[ti], targets.v[ti]
+        via_u = dist[tu] + targets.dist_from_u_m[ti]
+        via_v = dist[tv] + targets.dist_from_v_m[ti]
+        use_u = via_u <= via_v
+        best = np.where(use_u, via_u, via_v)
+        best_src = np.where(use_u, node_src[tu], node_src[tv])
+
+        # Facilities on the target's own edge: the direct walk along it may be shorter.
+        if prepared is not None:  # targets indexed by edge already: look the sources up
+            pt, owner, direct = prepared.same_edge(sources, si)
+            ps = si[owner]
+        else:
+            pt, ps, direct = _same_edge_pairs(sources, si, targets, ti)
+        if pt.size:
+            order = np.lexsort((ps, direct, pt))
+            first = np.ones(order.shape[0], dtype=bool)
+            first[1:] = pt[order][1:] != pt[order][:-1]
+            bt, bs, bd = pt[order][first], ps[order][first], direct[order][first]
+            # The pairs name targets and sources by their index in the Snap; ``best`` and
+            # ``best_src`` are indexed by position among the snapped ones (ti, si: sorted).
+            bt, bs = np.searchsorted(ti, bt), np.searchsorted(si, bs)
+            better = bd < best[bt]
+            best[bt[better]] = bd[better]
+            best_src[bt[better]] = bs[better]
+        reached = np.isfinite(best)
+        dist_out[ti] = np.where(reached, best + targets.offset_m[ti], np.inf)
+        src_out[ti] = np.where(reached, si[np.maximum(best_src, 0)], -1)
+        return Nearest(dist_out, src_out)
+
+    def _nearest_scipy(
+        self, sources: Snap, si: IntArray, w_u: FloatArray, w_v: FloatArray
+    ) -> tuple[FloatArray, IntArray]:
+        """Distance of every node to its nearest source and that source's position in ``si``
+        (-1: none), from one ``scipy`` multi-source search with a virtual node per source."""
+        n = self.graph.n_nodes
+        f = si.shape[0]
+        csr = self.graph.csr
         idx_dtype = np.int32 if max(n + f, csr.nnz + 2 * f) < np.iinfo(np.int32).max else np.int64
         indptr = np.concatenate([csr.indptr, csr.indptr[-1] + 2 * np.arange(1, f + 1)]).astype(
             idx_dtype
@@ -428,31 +654,7 @@ class NetworkIndex:
             return_predecessors=True,
         )
         src = np.asarray(src, dtype=np.int64)
-        tu, tv = targets.u[ti], targets.v[ti]
-        via_u = dist[tu] + targets.dist_from_u_m[ti]
-        via_v = dist[tv] + targets.dist_from_v_m[ti]
-        use_u = via_u <= via_v
-        best = np.where(use_u, via_u, via_v)
-        node_src = np.where(use_u, src[tu], src[tv])
-        best_src = np.where(node_src >= 0, node_src - n, -1)
-
-        # Facilities on the target's own edge: the direct walk along it may be shorter.
-        pt, ps, direct = _same_edge_pairs(sources, si, targets, ti)
-        if pt.size:
-            order = np.lexsort((ps, direct, pt))
-            first = np.ones(order.shape[0], dtype=bool)
-            first[1:] = pt[order][1:] != pt[order][:-1]
-            bt, bs, bd = pt[order][first], ps[order][first], direct[order][first]
-            # The pairs name targets and sources by their index in the Snap; ``best`` and
-            # ``best_src`` are indexed by position among the snapped ones (ti, si: sorted).
-            bt, bs = np.searchsorted(ti, bt), np.searchsorted(si, bs)
-            better = bd < best[bt]
-            best[bt[better]] = bd[better]
-            best_src[bt[better]] = bs[better]
-        reached = np.isfinite(best)
-        dist_out[ti] = np.where(reached, best + targets.offset_m[ti], np.inf)
-        src_out[ti] = np.where(reached, si[np.maximum(best_src, 0)], -1)
-        return Nearest(dist_out, src_out)
+        return dist[:n], np.where(src >= 0, src - n, -1)
 
     # ------------------------------------------------------------------ bounded searches
 
@@ -467,21 +669,30 @@ class NetworkIndex:
         n = self.graph.n_nodes
         ti = np.flatnonzero(targets.snapped)
         node = np.concatenate([targets.u[ti], targets.v[ti]])
+        both = np.concatenate([ti, ti])
+        along = np.concatenate([targets.dist_from_u_m[ti], targets.dist_from_v_m[ti]])
+        cost = along + targets.offset_m[both]
         order = np.argsort(node, kind="stable")
-        inc_target = np.concatenate([ti, ti])[order]
-        along = np.concatenate([targets.dist_from_u_m[ti], targets.dist_from_v_m[ti]])[order]
         inc_ptr = np.concatenate(([0], np.cumsum(np.bincount(node, minlength=n)))).astype(np.int64)
+        # Local target ids in the order of their edge's first end, so that the targets of the
+        # nodes a search reaches lie close together in memory.
+        local_target = ti[np.argsort(targets.u[ti], kind="stable")]
+        local_of = np.full(len(targets), -1, dtype=np.int64)
+        local_of[local_target] = np.arange(local_target.shape[0])
         t_edge = targets.edge[ti]
-        order = np.argsort(t_edge, kind="stable")
+        e_order = np.argsort(t_edge, kind="stable")
         return PreparedTargets(
             snap=targets,
             snapped=ti,
             inc_ptr=inc_ptr,
-            inc_target=inc_target,
-            inc_cost=along + targets.offset_m[inc_target],
-            edge_sorted=t_edge[order],
-            edge_target=ti[order],
+            inc_target=both[order],
+            inc_cost=cost[order],
+            edge_sorted=t_edge[e_order],
+            edge_target=ti[e_order],
             n_edges=self.graph.n_edges,
+            inc_local=local_of[both[order]],
+            local_target=local_target,
+            local_of=local_of,
         )
 
     def reach(
@@ -491,7 +702,7 @@ class NetworkIndex:
         limit_m: float,
         *,
         max_batch_nodes: int = 2_000_000,
-        method: ReachMethod = "grouped",
+        method: ReachMethod = "compiled",
     ) -> Reach:
         """Every source–target pair within ``limit_m`` walking metres (exact, offsets included).
 
@@ -507,9 +718,10 @@ class NetworkIndex:
         max_batch_nodes : int, default 2,000,000
             The local method: approximate number of subgraph nodes searched per dijkstra call;
             bounds the memory of one batch (roughly 100 bytes per node).
-        method : {'grouped', 'local'}, default 'grouped'
-            How the bounded searches run; both give the same pairs (see the class notes).
-            ``'local'`` is the earlier, slower method, kept as an independent check.
+        method : {'compiled', 'grouped', 'local'}, default 'compiled'
+            How the bounded searches run; all give the same pairs (see the class notes).
+            ``'compiled'``: one compiled bounded Dijkstra per source (numba). ``'grouped'`` and
+            ``'local'`` are the earlier scipy methods, kept as independent checks.
 
         Returns
         -------
@@ -523,9 +735,9 @@ class NetworkIndex:
             raise ValueError("limit_m must be a finite, non-negative number")
         if max_batch_nodes < 1:
             raise ValueError("max_batch_nodes must be positive")
-        if method not in ("grouped", "local"):
-            raise ValueError(f"method must be 'grouped' or 'local', not {method!r}")
-        if not math.isfinite(self.stretch):
+        if method not in ("compiled", "grouped", "local"):
+            raise ValueError(f"method must be 'compiled', 'grouped' or 'local', not {method!r}")
+        if method != "compiled" and not math.isfinite(self.stretch):
             raise ValueError(
                 "the graph has edges of length 0 between distinct positions, so a walk's extent "
                 "cannot be bounded; give such edges their straight-line length"
@@ -535,7 +747,10 @@ class NetworkIndex:
         src = np.empty(0, dtype=np.int64)
         tgt = np.empty(0, dtype=np.int64)
         val = np.empty(0, dtype=np.float64)
-        if si.size and tp.snapped.size:
+        if si.size and tp.snapped.size and method == "compiled":
+            src, tgt, val = self._bounded_compiled(sources, si, tp, limit)
+        elif si.size and tp.snapped.size:
+            self._grid()
             px, py = self.project(sources.lon[si], sources.lat[si])
             radius = (limit - sources.offset_m[si]) * self.stretch + _DISC_SLACK_M
             if method == "grouped":
@@ -547,6 +762,57 @@ class NetworkIndex:
         return Reach(
             source=src, target=tgt, dist_m=val, n_sources=n_s, n_targets=n_t, limit_m=limit
         )
+
+    def _bounded_compiled(
+        self, sources: Snap, si: IntArray, tp: PreparedTargets, limit: float
+    ) -> tuple[IntArray, IntArray, FloatArray]:
+        """Pairs within the limit: one compiled bounded search per source, the sources split
+        into :attr:`threads` contiguous chunks searched in parallel (the kernel releases the
+        GIL); the chunks' pairs, each sorted by (source, target), are concatenated in order."""
+        pt, ps, direct = tp.same_edge(sources, si)
+        direct = direct + tp.snap.offset_m[pt]
+        order = np.argsort(ps, kind="stable")
+        same_ptr = np.concatenate(([0], np.cumsum(np.bincount(ps, minlength=si.shape[0]))))
+        same_local = tp.local_of[pt[order]]
+        same_cost = direct[order]
+        seed_u, seed_v = sources.u[si], sources.v[si]
+        w_u = sources.offset_m[si] + sources.dist_from_u_m[si]
+        w_v = sources.offset_m[si] + sources.dist_from_v_m[si]
+
+        def run(lo: int, hi: int) -> tuple[IntArray, IntArray, FloatArray]:
+            a, b = int(same_ptr[lo]), int(same_ptr[hi])
+            work = self._take_scratch(len(tp.local_target))
+            try:
+                s, t, d = _kernels.bounded_pairs(
+                    *self._csr,
+                    seed_u[lo:hi],
+                    seed_v[lo:hi],
+                    w_u[lo:hi],
+                    w_v[lo:hi],
+                    limit,
+                    tp.inc_ptr,
+                    tp.inc_local,
+                    tp.inc_cost,
+                    tp.local_target,
+                    tp.local_of,
+                    same_ptr[lo : hi + 1] - a,
+                    same_local[a:b],
+                    same_cost[a:b],
+                    self._bucket_width(limit),
+                    *work,
+                )
+            finally:
+                self._give_scratch(work)
+            return si[s + lo], t, d
+
+        f = si.shape[0]
+        k = min(self.threads, max(1, f // _MIN_SOURCES_PER_THREAD))
+        if k <= 1:
+            return run(0, f)
+        cuts = np.linspace(0, f, k + 1).astype(np.int64)
+        with ThreadPoolExecutor(max_workers=k) as pool:
+            parts = list(pool.map(run, cuts[:-1].tolist(), cuts[1:].tolist()))
+        return tuple(np.concatenate(x) for x in zip(*parts, strict=True))  # type: ignore[return-value]
 
     def _tiling(self, margin: float) -> _Tiling:
         """The cached square tiles and their windows, for discs of radius up to ``margin``."""
@@ -903,6 +1169,34 @@ class _Rows:
     start: IntArray  # first node (cell order) of each run
     length: IntArray  # nodes in each run
     n_rows: IntArray  # per disc: its number of runs
+
+
+def _unit_xyz(lon: FloatArray, lat: FloatArray) -> FloatArray:
+    """Points on the unit sphere (for nearest-neighbour queries by great-circle distance)."""
+    lo, la = np.radians(lon), np.radians(lat)
+    c = np.cos(la)
+    return np.column_stack([c * np.cos(lo), c * np.sin(lo), np.sin(la)])
+
+
+def _default_threads() -> int:
+    """Threads for the compiled bounded searches: ``YIMI_ACCESS_THREADS``, else the CPUs this
+    process may run on (at most 8)."""
+    env = os.environ.get("YIMI_ACCESS_THREADS", "").strip()
+    if env:
+        try:
+            n = int(env)
+        except ValueError:
+            raise ValueError(
+                f"YIMI_ACCESS_THREADS must be a positive integer, not {env!r}"
+            ) from None
+        if n < 1:
+            raise ValueError(f"YIMI_ACCESS_THREADS must be a positive integer, not {env!r}")
+        return n
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 8))
 
 
 def _stretch(graph: WalkGraph, x: FloatArray, y: FloatArray) -> float:

@@ -46,6 +46,10 @@ def check_nearest(graph: WalkGraph, fac: Snap, home: Snap) -> None:
     got = index.nearest(fac, home)
     ref = reference_nearest(nx_of(graph), fac, home)
     np.testing.assert_allclose(got.dist_m, ref, rtol=0, atol=ATOL)
+    # The compiled search (chains contracted) and scipy's dijkstra: equal to rounding.
+    np.testing.assert_allclose(
+        got.dist_m, index.nearest(fac, home, method="scipy").dist_m, rtol=0, atol=1e-9
+    )
     assert np.array_equal(got.reachable, np.isfinite(ref))
     # The reported facility really is (one of) the nearest.
     full = reference_distances(nx_of(graph), fac, home)
@@ -58,7 +62,8 @@ def check_nearest(graph: WalkGraph, fac: Snap, home: Snap) -> None:
 
 
 def check_reach(graph: WalkGraph, fac: Snap, home: Snap, limit: float) -> Reach:
-    """Both search methods, with one window and with many small ones, against networkx."""
+    """The compiled kernel and both scipy methods (grouped with one window and with many small
+    ones), against networkx; the kernel's pairs are the very numbers of the grouped method."""
     full = reference_distances(nx_of(graph), fac, home)
     expected = np.argwhere(full <= limit)
     index = NetworkIndex(graph, cell_m=40.0)
@@ -68,9 +73,11 @@ def check_reach(graph: WalkGraph, fac: Snap, home: Snap, limit: float) -> Reach:
     runs = [
         index.reach(fac, home, limit),
         index.reach(fac, home, limit, method="local", max_batch_nodes=150),
-        small.reach(fac, prepared, limit),
-        small.reach(fac, prepared, 0.5 * limit),  # reuses the wider windows
+        small.reach(fac, prepared, limit, method="grouped"),
+        small.reach(fac, prepared, 0.5 * limit, method="grouped"),  # reuses the wider windows
+        index.reach(fac, prepared, limit, method="grouped"),
     ]
+    np.testing.assert_array_equal(runs[0].dist_m, runs[-1].dist_m)
     assert small._tiles is not None and len(small._tiles.windows) > 1
     for reach in runs:
         lim = reach.limit_m
@@ -200,7 +207,7 @@ def test_real_sample_network_matches_networkx(sample_osm_path: Path) -> None:
     for reach in (
         index.reach(fac, home, 1000.0),
         index.reach(fac, home, 1000.0, method="local", max_batch_nodes=2000),
-        small.reach(fac, home, 1000.0),
+        small.reach(fac, home, 1000.0, method="grouped"),
     ):
         assert np.column_stack([reach.source, reach.target]).tolist() == (
             np.argwhere(full <= 1000.0).tolist()
@@ -240,7 +247,16 @@ def test_zero_length_between_distinct_positions_is_refused() -> None:
     assert index.stretch == np.inf
     s = graph.snap(*to_lonlat([10.0], [1.0]))
     with pytest.raises(ValueError, match="length 0 between distinct positions"):
-        index.reach(s, s, 100.0)
+        index.reach(s, s, 100.0, method="grouped")
+    # The compiled search needs no straight-line bound.
+    h = graph.snap(*to_lonlat([10.0, 150.0, 190.0], [1.0, 1.0, 2.0]))
+    reach = index.reach(s, h, 300.0)
+    ref = graph.distance_matrix_snapped(s, h)[0]
+    assert reach.target.tolist() == [0, 1, 2]
+    np.testing.assert_allclose(reach.dist_m, ref, rtol=0, atol=ATOL)
+    np.testing.assert_allclose(
+        index.nearest(s, h).dist_m, index.nearest(s, h, method="scipy").dist_m, rtol=0, atol=1e-9
+    )
     # The nearest search needs no bound and still works.
     assert index.nearest(s, s).dist_m[0] == pytest.approx(2.0, abs=1e-3)
 
