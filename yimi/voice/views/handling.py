@@ -238,58 +238,57 @@ def letter_publish(request, pk):
     return _back(s)
 
 
-@login_required
-@require_POST
-def letter_edit(request, pk):
+def _letter_post(request, pk, service, message, **fields):
+    """A moderator's POST on one letter: the service is called with the user and address, the
+    page says what happened (``message``, or ``message(result)``) or why not, and goes back to
+    the letter."""
     _moderator(request)
     s = _letter(request, pk)
     try:
-        mod.suggestion_edit(
-            actor=request.user,
-            suggestion=s,
-            published_text=request.POST.get("published_text", ""),
-            ip=client_ip(request),
-        )
-        messages.success(request, _("The text to publish was saved; the child's letter is kept."))
+        result = service(actor=request.user, suggestion=s, ip=client_ip(request), **fields)
+        messages.success(request, message(result) if callable(message) else message)
     except ServiceError as exc:
         _refused(request, exc)
     return _back(s)
+
+
+def _given_to(a) -> str:
+    return _("Given to %(dept)s; deadline %(due)s.") % {
+        "dept": a.department.name,
+        "due": a.due_on.isoformat(),
+    }
+
+
+@login_required
+@require_POST
+def letter_edit(request, pk):
+    return _letter_post(
+        request,
+        pk,
+        mod.suggestion_edit,
+        _("The text to publish was saved; the child's letter is kept."),
+        published_text=request.POST.get("published_text", ""),
+    )
 
 
 @login_required
 @require_POST
 def letter_hide(request, pk):
-    _moderator(request)
-    s = _letter(request, pk)
-    try:
-        mod.suggestion_hide(
-            actor=request.user,
-            suggestion=s,
-            reason=request.POST.get("reason", ""),
-            ip=client_ip(request),
-        )
-        messages.success(request, _("Hidden."))
-    except ServiceError as exc:
-        _refused(request, exc)
-    return _back(s)
+    return _letter_post(
+        request, pk, mod.suggestion_hide, _("Hidden."), reason=request.POST.get("reason", "")
+    )
 
 
 @login_required
 @require_POST
 def letter_unhide(request, pk):
-    _moderator(request)
-    s = _letter(request, pk)
-    try:
-        mod.suggestion_unhide(
-            actor=request.user,
-            suggestion=s,
-            reason=request.POST.get("reason", ""),
-            ip=client_ip(request),
-        )
-        messages.success(request, _("Back in the review queue."))
-    except ServiceError as exc:
-        _refused(request, exc)
-    return _back(s)
+    return _letter_post(
+        request,
+        pk,
+        mod.suggestion_unhide,
+        _("Back in the review queue."),
+        reason=request.POST.get("reason", ""),
+    )
 
 
 def _dept(value) -> Department | None:
@@ -302,65 +301,39 @@ def _dept(value) -> Department | None:
 @login_required
 @require_POST
 def letter_route(request, pk):
-    _moderator(request)
-    s = _letter(request, pk)
-    try:
-        a = svc.suggestion_route(
-            actor=request.user,
-            suggestion=s,
-            topic=request.POST.get("topic", ""),
-            department=_dept(request.POST.get("department")),
-            ip=client_ip(request),
-        )
-        messages.success(
-            request,
-            _("Given to %(dept)s; deadline %(due)s.")
-            % {"dept": a.department.name, "due": a.due_on.isoformat()},
-        )
-    except ServiceError as exc:
-        _refused(request, exc)
-    return _back(s)
+    return _letter_post(
+        request,
+        pk,
+        svc.suggestion_route,
+        _given_to,
+        topic=request.POST.get("topic", ""),
+        department=_dept(request.POST.get("department")),
+    )
 
 
 @login_required
 @require_POST
 def letter_reassign(request, pk):
-    _moderator(request)
-    s = _letter(request, pk)
-    try:
-        a = svc.suggestion_reassign(
-            actor=request.user,
-            suggestion=s,
-            department=_dept(request.POST.get("department")),
-            reason=request.POST.get("reason", ""),
-            ip=client_ip(request),
-        )
-        messages.success(
-            request,
-            _("Given to %(dept)s; deadline %(due)s.")
-            % {"dept": a.department.name, "due": a.due_on.isoformat()},
-        )
-    except ServiceError as exc:
-        _refused(request, exc)
-    return _back(s)
+    return _letter_post(
+        request,
+        pk,
+        svc.suggestion_reassign,
+        _given_to,
+        department=_dept(request.POST.get("department")),
+        reason=request.POST.get("reason", ""),
+    )
 
 
 @login_required
 @require_POST
 def letter_supervise(request, pk):
-    _moderator(request)
-    s = _letter(request, pk)
-    try:
-        svc.suggestion_supervise(
-            actor=request.user,
-            suggestion=s,
-            note=request.POST.get("note", ""),
-            ip=client_ip(request),
-        )
-        messages.success(request, _("Supervision (督办) sent to the department."))
-    except ServiceError as exc:
-        _refused(request, exc)
-    return _back(s)
+    return _letter_post(
+        request,
+        pk,
+        svc.suggestion_supervise,
+        _("Supervision (督办) sent to the department."),
+        note=request.POST.get("note", ""),
+    )
 
 
 @login_required
