@@ -5,13 +5,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/venv.sh
 
-# System packages: Debian's Chromium for the browser tests, CJK fonts for screenshots, GNU gettext
+# System packages: Debian's Chromium for the browser tests, CJK and emoji fonts for screenshots, GNU gettext
 # for the catalogue check, PostgreSQL for the second run. Installed when we are root with apt;
 # otherwise the tests that need them say what is missing.
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v xgettext >/dev/null 2>&1 || need+=(gettext)
 [ -d /usr/share/fonts/opentype/noto ] || need+=(fonts-noto-cjk)
+# The children's pages use emoji as pictures; without a colour emoji font Chromium draws boxes.
+[ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || need+=(fonts-noto-color-emoji)
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 [ -n "$pg_bin" ] || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
