@@ -11,6 +11,7 @@ another's segmentation (``jieba.lcut`` would share one global dictionary).
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -19,6 +20,9 @@ from pathlib import Path
 import jieba
 
 from yimi.voice.text._rules import RULES_DIR, RulesError, read_yaml
+
+# jieba announces every dictionary it builds on stderr; the CLI and the server keep quiet.
+jieba.setLogLevel(logging.WARNING)
 
 __all__ = [
     "DEFAULT_LABELLED_PATH",
