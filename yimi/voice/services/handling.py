@@ -80,7 +80,9 @@ def _for_wcco(actor: User, suggestion: Suggestion) -> Suggestion:
         raise PermissionDenied(_("Only the women and children's committee office may do this."))
     found = (
         Suggestion.objects.visible_to(actor, action="route")
-        .select_for_update()
+        # Only the letter's row: the scope may outer-join its (nullable) area, which PostgreSQL
+        # cannot lock.
+        .select_for_update(of=("self",))
         .filter(pk=suggestion.pk)
         .first()
     )
@@ -424,7 +426,7 @@ def suggestion_answer(
         if is_department_user(actor)
         else Suggestion.objects.filter(department__isnull=False)
     )
-    s = qs.select_for_update().filter(pk=suggestion.pk).first()
+    s = qs.select_for_update(of=("self",)).filter(pk=suggestion.pk).first()
     if s is None:
         raise ServiceError(_("Not found."), code="not_found")
     if s.status == Suggestion.Status.ANSWERED:

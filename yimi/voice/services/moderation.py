@@ -387,7 +387,7 @@ def suggestion_read_original(
 def _disclosure_for(actor: User, disclosure: Disclosure) -> Disclosure:
     if not is_care_staff(actor):
         raise PermissionDenied(_("Disclosures are for the care staff of the area."))
-    qs = Disclosure.objects.visible_to(actor, action="handle").select_for_update()
+    qs = Disclosure.objects.visible_to(actor, action="handle").select_for_update(of=("self",))
     found = qs.filter(pk=disclosure.pk).first()
     if found is None:
         raise ServiceError(_("Not found."), code="not_found")
