@@ -33,7 +33,7 @@ echo "== tests on SQLite =="
 "$VENV/bin/python" -m pytest "$@"
 
 if [ -n "$pg_bin" ] && [ -z "${YIMI_SKIP_POSTGRES:-}" ]; then
-  echo "== core, places, access and the care tests with database-specific code on PostgreSQL =="
+  echo "== core, places, access and the care, voice and practices tests with database-specific code on PostgreSQL =="
   . scripts/postgres.sh
   start_postgres "$pg_bin"
   trap stop_postgres EXIT
@@ -42,8 +42,15 @@ if [ -n "$pg_bin" ] && [ -z "${YIMI_SKIP_POSTGRES:-}" ]; then
   care_pg="yimi/care/tests/test_foundation.py yimi/care/tests/test_rotation.py
     yimi/care/tests/test_retention.py yimi/care/tests/test_ledger.py yimi/care/tests/test_orders.py
     yimi/care/tests/test_worklist.py yimi/care/tests/test_volunteers.py"
+  # voice: row locks under area scopes (routing, answers, disclosures), event capacity, statistics
+  # aggregations; practices: the catalogue sync and substring search over Chinese text.
+  voice_pg="yimi/voice/tests/test_scoping.py yimi/voice/tests/test_handling.py
+    yimi/voice/tests/test_handling_disclosure.py yimi/voice/tests/test_moderation.py
+    yimi/voice/tests/test_cobuilding.py yimi/voice/tests/test_stats.py
+    yimi/voice/tests/test_actions.py yimi/practices/tests/test_library.py
+    yimi/practices/tests/test_progress.py"
   # shellcheck disable=SC2086
-  DATABASE_URL="$PG_URL" "$VENV/bin/python" -m pytest yimi/core yimi/places yimi/access $care_pg \
+  DATABASE_URL="$PG_URL" "$VENV/bin/python" -m pytest yimi/core yimi/places yimi/access $care_pg $voice_pg \
     -m "not browser" "$@"
 else
   echo "PostgreSQL is not installed: the PostgreSQL run was skipped (see README, 'Tests')." >&2
