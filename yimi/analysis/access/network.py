@@ -11,7 +11,7 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -763,21 +763,42 @@ class NetworkIndex:
             source=src, target=tgt, dist_m=val, n_sources=n_s, n_targets=n_t, limit_m=limit
         )
 
+    def _compiled_inputs(
+        self, sources: Snap, si: IntArray, tp: PreparedTargets
+    ) -> tuple[np.ndarray, ...]:
+        """The compiled searches' per-source arrays: seeds, their costs, and the targets on
+        each source's own edge (``same_ptr``, local ids, direct walk with both offsets)."""
+        pt, ps, direct = tp.same_edge(sources, si)
+        direct = direct + tp.snap.offset_m[pt]
+        order = np.argsort(ps, kind="stable")
+        same_ptr = np.concatenate(([0], np.cumsum(np.bincount(ps, minlength=si.shape[0]))))
+        same_ptr = same_ptr.astype(np.int64)
+        same_local = tp.local_of[pt[order]]
+        same_cost = direct[order]
+        seed_u, seed_v = sources.u[si], sources.v[si]
+        w_u = sources.offset_m[si] + sources.dist_from_u_m[si]
+        w_v = sources.offset_m[si] + sources.dist_from_v_m[si]
+        return seed_u, seed_v, w_u, w_v, same_ptr, same_local, same_cost
+
+    def _chunked(self, n_sources: int, run):  # noqa: ANN001, ANN202
+        """``run(lo, hi)`` over :attr:`threads` contiguous chunks of the sources, in parallel
+        (the kernels release the GIL); the results in chunk order."""
+        k = min(self.threads, max(1, n_sources // _MIN_SOURCES_PER_THREAD))
+        if k <= 1:
+            return [run(0, n_sources)]
+        cuts = np.linspace(0, n_sources, k + 1).astype(np.int64)
+        with ThreadPoolExecutor(max_workers=k) as pool:
+            return list(pool.map(run, cuts[:-1].tolist(), cuts[1:].tolist()))
+
     def _bounded_compiled(
         self, sources: Snap, si: IntArray, tp: PreparedTargets, limit: float
     ) -> tuple[IntArray, IntArray, FloatArray]:
         """Pairs within the limit: one compiled bounded search per source, the sources split
         into :attr:`threads` contiguous chunks searched in parallel (the kernel releases the
         GIL); the chunks' pairs, each sorted by (source, target), are concatenated in order."""
-        pt, ps, direct = tp.same_edge(sources, si)
-        direct = direct + tp.snap.offset_m[pt]
-        order = np.argsort(ps, kind="stable")
-        same_ptr = np.concatenate(([0], np.cumsum(np.bincount(ps, minlength=si.shape[0]))))
-        same_local = tp.local_of[pt[order]]
-        same_cost = direct[order]
-        seed_u, seed_v = sources.u[si], sources.v[si]
-        w_u = sources.offset_m[si] + sources.dist_from_u_m[si]
-        w_v = sources.offset_m[si] + sources.dist_from_v_m[si]
+        seed_u, seed_v, w_u, w_v, same_ptr, same_local, same_cost = self._compiled_inputs(
+            sources, si, tp
+        )
 
         def run(lo: int, hi: int) -> tuple[IntArray, IntArray, FloatArray]:
             a, b = int(same_ptr[lo]), int(same_ptr[hi])
@@ -805,14 +826,149 @@ class NetworkIndex:
                 self._give_scratch(work)
             return si[s + lo], t, d
 
-        f = si.shape[0]
-        k = min(self.threads, max(1, f // _MIN_SOURCES_PER_THREAD))
-        if k <= 1:
-            return run(0, f)
-        cuts = np.linspace(0, f, k + 1).astype(np.int64)
-        with ThreadPoolExecutor(max_workers=k) as pool:
-            parts = list(pool.map(run, cuts[:-1].tolist(), cuts[1:].tolist()))
+        parts = self._chunked(si.shape[0], run)
+        if len(parts) == 1:
+            return parts[0]
         return tuple(np.concatenate(x) for x in zip(*parts, strict=True))  # type: ignore[return-value]
+
+    def counts(
+        self, sources: Snap, targets: Snap | PreparedTargets, thresholds_m: ArrayLike
+    ) -> IntArray:
+        """Number of sources within each threshold of every target, counted inside the
+        compiled searches (no pairs are listed).
+
+        The same numbers as ``reach(sources, targets, max(thresholds_m)).counts(t)`` for each
+        threshold ``t`` (the same searches and distances), at a fraction of the cost.
+
+        Parameters
+        ----------
+        sources : Snap
+        targets : Snap or PreparedTargets
+        thresholds_m : array_like of float
+            Walking distances (inclusive), any order.
+
+        Returns
+        -------
+        ndarray of int64, shape (len(thresholds_m), n_targets)
+        """
+        self._check_snap(sources, "sources")
+        tp = self.prepare_targets(targets)
+        thr = np.asarray(thresholds_m, dtype=np.float64).reshape(-1)
+        if not (thr.size and np.isfinite(thr).all() and (thr >= 0).all()):
+            raise ValueError("thresholds_m must be finite, non-negative numbers (at least one)")
+        uniq = np.unique(thr)  # ascending
+        limit = float(uniq[-1])
+        out = np.zeros((thr.shape[0], len(tp)), dtype=np.int64)
+        si = _by_node(sources, np.flatnonzero(sources.snapped & (sources.offset_m <= limit)))
+        n_local = tp.local_target.shape[0]
+        if not (si.size and n_local):
+            return out
+        seed_u, seed_v, w_u, w_v, same_ptr, same_local, same_cost = self._compiled_inputs(
+            sources, si, tp
+        )
+
+        def run(lo: int, hi: int) -> np.ndarray:
+            a, b = int(same_ptr[lo]), int(same_ptr[hi])
+            band = np.zeros((uniq.shape[0], n_local), dtype=np.int32)
+            work = self._take_scratch(n_local)
+            try:
+                _kernels.bounded_counts(
+                    *self._csr,
+                    seed_u[lo:hi],
+                    seed_v[lo:hi],
+                    w_u[lo:hi],
+                    w_v[lo:hi],
+                    uniq,
+                    tp.inc_ptr,
+                    tp.inc_local,
+                    tp.inc_cost,
+                    same_ptr[lo : hi + 1] - a,
+                    same_local[a:b],
+                    same_cost[a:b],
+                    self._bucket_width(limit),
+                    band,
+                    *work,
+                )
+            finally:
+                self._give_scratch(work)
+            return band
+
+        parts = self._chunked(si.shape[0], run)
+        band = parts[0]
+        for other in parts[1:]:
+            band += other
+        cum = np.cumsum(band, axis=0, dtype=np.int64)
+        out[:, tp.local_target] = cum[np.searchsorted(uniq, thr)]
+        return out
+
+    def fca_sums(
+        self,
+        sources: Snap,
+        targets: Snap | PreparedTargets,
+        demand: FloatArray,
+        catchment_m: float,
+        *,
+        gaussian: bool,
+    ) -> tuple[FloatArray, Any]:
+        """Step 1 of 2SFCA inside the compiled searches (see :func:`fca.search_two_step_fca`,
+        which validates the inputs): the decay-weighted demand within ``catchment_m`` of each
+        source, and a function that does step 2 from the sources' ratios."""
+        self._check_snap(sources, "sources")
+        tp = self.prepare_targets(targets)
+        limit = float(catchment_m)
+        n_s, n_t = len(sources), len(tp)
+        n_local = tp.local_target.shape[0]
+        weighted = np.zeros(n_s)
+        si = _by_node(sources, np.flatnonzero(sources.snapped & (sources.offset_m <= limit)))
+        parts: list = []
+        if si.size and n_local:
+            seed_u, seed_v, w_u, w_v, same_ptr, same_local, same_cost = self._compiled_inputs(
+                sources, si, tp
+            )
+            dem = np.ascontiguousarray(np.asarray(demand, dtype=np.float64)[tp.local_target])
+
+            def run(lo: int, hi: int) -> tuple[np.ndarray, ...]:
+                a, b = int(same_ptr[lo]), int(same_ptr[hi])
+                work = self._take_scratch(n_local)
+                try:
+                    return _kernels.bounded_fca(
+                        *self._csr,
+                        seed_u[lo:hi],
+                        seed_v[lo:hi],
+                        w_u[lo:hi],
+                        w_v[lo:hi],
+                        limit,
+                        bool(gaussian),
+                        dem,
+                        tp.inc_ptr,
+                        tp.inc_local,
+                        tp.inc_cost,
+                        same_ptr[lo : hi + 1] - a,
+                        same_local[a:b],
+                        same_cost[a:b],
+                        self._bucket_width(limit),
+                        *work,
+                    )
+                finally:
+                    self._give_scratch(work)
+
+            parts = self._chunked(si.shape[0], run)
+            weighted[si] = np.concatenate([p[0] for p in parts])
+
+        def step2(contrib: FloatArray) -> FloatArray:
+            """``contrib``: per source, its ratio (0 where it has none)."""
+            acc = np.zeros(n_local)
+            off = 0
+            for w_part, ptr, tgt, w in parts:
+                k = w_part.shape[0]
+                c = np.ascontiguousarray(contrib[si[off : off + k]], dtype=np.float64)
+                _kernels.fca_access(ptr, tgt, w, c, acc)
+                off += k
+            access = np.zeros(n_t)
+            access[tp.local_target] = acc
+            return access
+
+        return weighted, step2
 
     def _tiling(self, margin: float) -> _Tiling:
         """The cached square tiles and their windows, for discs of radius up to ``margin``."""
@@ -1197,6 +1353,13 @@ def _default_threads() -> int:
     except AttributeError:  # not on Linux
         cpus = os.cpu_count() or 1
     return max(1, min(cpus, 8))
+
+
+def _by_node(sources: Snap, si: IntArray) -> IntArray:
+    """``si`` in the order of the sources' edges' first nodes: consecutive searches then cover
+    overlapping parts of the graph (node numbers follow the streets' layout in OSM extracts,
+    tiles and grids) and find them in the CPU's cache (measured 10-30 % faster)."""
+    return si[np.argsort(sources.u[si], kind="stable")]
 
 
 def _stretch(graph: WalkGraph, x: FloatArray, y: FloatArray) -> float:
