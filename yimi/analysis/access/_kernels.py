@@ -63,6 +63,7 @@ def _cache_dir() -> None:
 _cache_dir()
 
 __all__ = [
+    "band_totals",
     "bounded_counts",
     "bounded_fca",
     "bounded_pairs",
@@ -361,10 +362,10 @@ def bounded_counts(  # noqa: PLR0913
     """Sources within each threshold of every target, without listing the pairs.
 
     ``thresholds``: float64[K], ascending; the searches are bounded by the last. ``band``:
-    int32[K, local targets], added to: ``band[b, t]`` counts the sources whose distance to
+    int32[local targets, K], added to: ``band[t, b]`` counts the sources whose distance to
     ``t`` is within ``thresholds[b]`` but beyond ``thresholds[b - 1]``, so the counts within
-    ``thresholds[b]`` are the cumulative sum over ``b``. Other arguments as
-    :func:`bounded_pairs`; the distances are the same numbers.
+    ``thresholds[b]`` are the cumulative sum over ``b`` (:func:`band_totals`). Other arguments
+    as :func:`bounded_pairs`; the distances are the same numbers.
     """
     n_src = seed_u.shape[0]
     n_thr = thresholds.shape[0]
@@ -385,7 +386,28 @@ def bounded_counts(  # noqa: PLR0913
             b = 0
             while d > thresholds[b]:
                 b += 1
-            band[b, t] += 1
+            band[t, b] += 1
+
+
+@njit(cache=True, nogil=True)
+def band_totals(band, which, local_target, out):  # noqa: ANN001, ANN202
+    """Counts within each threshold from the bands of :func:`bounded_counts`.
+
+    ``band``: int32[P, local targets, K], the bands of P parts (threads), summed here.
+    ``which``: int64[R], the band (threshold) of each output row. ``out``: int64[R, targets],
+    written at ``local_target``.
+    """
+    n_parts, n_local, n_thr = band.shape
+    cum = np.zeros(n_thr, dtype=np.int64)
+    for t in range(n_local):
+        acc = 0
+        for b in range(n_thr):
+            for q in range(n_parts):
+                acc += band[q, t, b]
+            cum[b] = acc
+        col = local_target[t]
+        for r in range(which.shape[0]):
+            out[r, col] = cum[which[r]]
 
 
 @njit(cache=True, nogil=True)
@@ -603,9 +625,10 @@ def load() -> None:
         none,
         w[:0],
         1.0,
-        np.zeros((1, 0), dtype=np.int32),
+        np.zeros((0, 1), dtype=np.int32),
         *scratch(2, 0),
     )
+    band_totals(np.zeros((1, 0, 1), dtype=np.int32), one, none, np.zeros((1, 0), dtype=np.int64))
     weighted, fptr, ft, fw = bounded_fca(
         indptr,
         indices,

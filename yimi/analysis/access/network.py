@@ -780,13 +780,17 @@ class NetworkIndex:
         w_v = sources.offset_m[si] + sources.dist_from_v_m[si]
         return seed_u, seed_v, w_u, w_v, same_ptr, same_local, same_cost
 
+    def _n_chunks(self, n_sources: int) -> int:
+        """Chunks (threads) for ``n_sources`` compiled searches."""
+        return min(self.threads, max(1, n_sources // _MIN_SOURCES_PER_THREAD))
+
     def _chunked(self, n_sources: int, run):  # noqa: ANN001, ANN202
         """``run(lo, hi)`` over :attr:`threads` contiguous chunks of the sources, in parallel
         (the kernels release the GIL); the results in chunk order."""
-        k = min(self.threads, max(1, n_sources // _MIN_SOURCES_PER_THREAD))
+        k = self._n_chunks(n_sources)
         if k <= 1:
             return [run(0, n_sources)]
-        cuts = np.linspace(0, n_sources, k + 1).astype(np.int64)
+        cuts = _cuts(n_sources, k)
         with ThreadPoolExecutor(max_workers=k) as pool:
             return list(pool.map(run, cuts[:-1].tolist(), cuts[1:].tolist()))
 
@@ -867,9 +871,14 @@ class NetworkIndex:
             sources, si, tp
         )
 
-        def run(lo: int, hi: int) -> np.ndarray:
+        k = self._n_chunks(si.shape[0])
+        cuts = _cuts(si.shape[0], k)
+        # One band array per chunk (thread); band_totals sums them.
+        bands = np.zeros((k, n_local, uniq.shape[0]), dtype=np.int32)
+
+        def run(lo: int, hi: int) -> None:
             a, b = int(same_ptr[lo]), int(same_ptr[hi])
-            band = np.zeros((uniq.shape[0], n_local), dtype=np.int32)
+            band = bands[int(np.searchsorted(cuts, lo))]
             work = self._take_scratch(n_local)
             try:
                 _kernels.bounded_counts(
@@ -891,14 +900,10 @@ class NetworkIndex:
                 )
             finally:
                 self._give_scratch(work)
-            return band
 
-        parts = self._chunked(si.shape[0], run)
-        band = parts[0]
-        for other in parts[1:]:
-            band += other
-        cum = np.cumsum(band, axis=0, dtype=np.int64)
-        out[:, tp.local_target] = cum[np.searchsorted(uniq, thr)]
+        self._chunked(si.shape[0], run)
+        which = np.searchsorted(uniq, thr).astype(np.int64)
+        _kernels.band_totals(bands, which, tp.local_target, out)
         return out
 
     def fca_sums(
@@ -1353,6 +1358,11 @@ def _default_threads() -> int:
     except AttributeError:  # not on Linux
         cpus = os.cpu_count() or 1
     return max(1, min(cpus, 8))
+
+
+def _cuts(n: int, k: int) -> IntArray:
+    """Bounds of ``k`` contiguous chunks of ``0 .. n - 1``."""
+    return np.linspace(0, n, k + 1).astype(np.int64)
 
 
 def _by_node(sources: Snap, si: IntArray) -> IntArray:
