@@ -422,6 +422,7 @@ def bounded_fca(  # noqa: PLR0913
     catchment,  # noqa: ANN001
     gaussian,  # noqa: ANN001
     demand,  # noqa: ANN001
+    local_target,  # noqa: ANN001
     inc_ptr,  # noqa: ANN001
     inc_local,  # noqa: ANN001
     inc_cost,  # noqa: ANN001
@@ -440,11 +441,12 @@ def bounded_fca(  # noqa: PLR0913
 
     ``gaussian``: False for the flat decay (weight 1 within the catchment), True for
     ``(exp(-½(d/d0)²) − exp(−½)) / (1 − exp(−½))``, at least 0 (as ``fca.decay_weights``).
-    ``demand``: float64 per local target. Only targets of positive weight are kept.
+    ``demand``: float64 per target; ``local_target``: the target of each local id. Only
+    targets of positive weight are kept.
 
     Returns
     -------
-    weighted : float64[F], ptr : int64[F + 1], tgt : int64 (local ids), w : float64
+    weighted : float64[F], ptr : int64[F + 1], tgt : int64 (target indices), w : float64
     """
     n_src = seed_u.shape[0]
     inf = np.inf
@@ -483,8 +485,9 @@ def bounded_fca(  # noqa: PLR0913
                     continue
             else:
                 w = 1.0
-            acc += w * demand[t]
-            out_t[n_out] = t
+            tt = local_target[t]
+            acc += w * demand[tt]
+            out_t[n_out] = tt
             out_w[n_out] = w
             n_out += 1
         weighted[f] = acc
@@ -640,6 +643,7 @@ def load() -> None:
         1.0,
         True,
         w[:0],
+        none,
         ptr,
         none,
         w[:0],

@@ -930,7 +930,7 @@ class NetworkIndex:
             seed_u, seed_v, w_u, w_v, same_ptr, same_local, same_cost = self._compiled_inputs(
                 sources, si, tp
             )
-            dem = np.ascontiguousarray(np.asarray(demand, dtype=np.float64)[tp.local_target])
+            dem = np.ascontiguousarray(demand, dtype=np.float64)
 
             def run(lo: int, hi: int) -> tuple[np.ndarray, ...]:
                 a, b = int(same_ptr[lo]), int(same_ptr[hi])
@@ -945,6 +945,7 @@ class NetworkIndex:
                         limit,
                         bool(gaussian),
                         dem,
+                        tp.local_target,
                         tp.inc_ptr,
                         tp.inc_local,
                         tp.inc_cost,
@@ -962,15 +963,13 @@ class NetworkIndex:
 
         def step2(contrib: FloatArray) -> FloatArray:
             """``contrib``: per source, its ratio (0 where it has none)."""
-            acc = np.zeros(n_local)
+            access = np.zeros(n_t)
             off = 0
             for w_part, ptr, tgt, w in parts:
                 k = w_part.shape[0]
                 c = np.ascontiguousarray(contrib[si[off : off + k]], dtype=np.float64)
-                _kernels.fca_access(ptr, tgt, w, c, acc)
+                _kernels.fca_access(ptr, tgt, w, c, access)
                 off += k
-            access = np.zeros(n_t)
-            access[tp.local_target] = acc
             return access
 
         return weighted, step2
