@@ -249,6 +249,9 @@ class PreparedTargets:
         Target index of each local id.
     local_of : ndarray of int64
         Local id of each target (-1: unsnapped).
+    c_inc_ptr, c_inc_local, c_inc_cost : ndarray
+        ``inc_ptr``, ``inc_local`` and ``inc_cost`` over the nodes *renumbered* for the compiled
+        searches (see ``NetworkIndex._renumbered``); the local ids follow that numbering.
     """
 
     snap: Snap
@@ -262,6 +265,9 @@ class PreparedTargets:
     inc_local: IntArray
     local_target: IntArray
     local_of: IntArray
+    c_inc_ptr: IntArray
+    c_inc_local: IntArray
+    c_inc_cost: FloatArray
 
     def __len__(self) -> int:
         return len(self.snap)
@@ -371,6 +377,7 @@ class NetworkIndex:
         self._tile_cells: int | None = None  # tests set it to force many small tiles
         self._lock = threading.Lock()
         self._chain_data: tuple[np.ndarray, ...] | None = None  # nearest, on first use
+        self._renumber: tuple[IntArray, tuple[np.ndarray, ...]] | None = None  # bounded
         self._scratch: list[tuple[np.ndarray, ...]] = []  # bounded searches' work arrays
         self._node_tree: tuple[cKDTree | None] | None = None  # snap_to_nodes, built on first use
         self._node_edge: IntArray | None = None
@@ -390,6 +397,23 @@ class NetworkIndex:
         with self._lock:
             if len(self._scratch) < max(self.threads, 1) + 1:
                 self._scratch.append(work)
+
+    def _renumbered(self) -> tuple[IntArray, tuple[np.ndarray, ...]]:
+        """The nodes renumbered along a Morton (Z-order) curve of their positions, and the
+        graph's CSR in that numbering, made once (for the bounded compiled searches).
+
+        A bounded search touches the nodes near its source; numbered along the curve they lie
+        close together in memory, so the search misses the CPU's cache less (measured 30 %
+        faster on the real tiles, whose OSM node order scatters neighbours; no change on a
+        row-major grid). Results do not depend on the numbering.
+
+        Returns ``new`` (the new id of each node) and ``(indptr, indices, data)``.
+        """
+        if self._renumber is None:
+            with self._lock:
+                if self._renumber is None:
+                    self._renumber = _morton_csr(self.graph.lon, self.graph.lat, *self._csr)
+        return self._renumber
 
     def _chains(self) -> tuple[np.ndarray, ...]:
         """The graph with its chains of degree-2 nodes contracted (see ``_kernels.chains``),
@@ -674,11 +698,16 @@ class NetworkIndex:
         cost = along + targets.offset_m[both]
         order = np.argsort(node, kind="stable")
         inc_ptr = np.concatenate(([0], np.cumsum(np.bincount(node, minlength=n)))).astype(np.int64)
-        # Local target ids in the order of their edge's first end, so that the targets of the
-        # nodes a search reaches lie close together in memory.
-        local_target = ti[np.argsort(targets.u[ti], kind="stable")]
+        # The compiled searches run on the nodes renumbered along a space-filling curve; local
+        # target ids follow their edge's first end in that numbering, so that the targets of
+        # the nodes a search reaches lie close together in memory.
+        new = self._renumbered()[0]
+        local_target = ti[np.argsort(new[targets.u[ti]], kind="stable")]
         local_of = np.full(len(targets), -1, dtype=np.int64)
         local_of[local_target] = np.arange(local_target.shape[0])
+        c_node = new[node]
+        c_order = np.argsort(c_node, kind="stable")
+        c_inc_ptr = np.concatenate(([0], np.cumsum(np.bincount(c_node, minlength=n))))
         t_edge = targets.edge[ti]
         e_order = np.argsort(t_edge, kind="stable")
         return PreparedTargets(
@@ -693,6 +722,9 @@ class NetworkIndex:
             inc_local=local_of[both[order]],
             local_target=local_target,
             local_of=local_of,
+            c_inc_ptr=c_inc_ptr.astype(np.int64),
+            c_inc_local=local_of[both[c_order]],
+            c_inc_cost=cost[c_order],
         )
 
     def reach(
@@ -775,7 +807,8 @@ class NetworkIndex:
         same_ptr = same_ptr.astype(np.int64)
         same_local = tp.local_of[pt[order]]
         same_cost = direct[order]
-        seed_u, seed_v = sources.u[si], sources.v[si]
+        new = self._renumbered()[0]
+        seed_u, seed_v = new[sources.u[si]], new[sources.v[si]]
         w_u = sources.offset_m[si] + sources.dist_from_u_m[si]
         w_v = sources.offset_m[si] + sources.dist_from_v_m[si]
         return seed_u, seed_v, w_u, w_v, same_ptr, same_local, same_cost
@@ -809,15 +842,15 @@ class NetworkIndex:
             work = self._take_scratch(len(tp.local_target))
             try:
                 s, t, d = _kernels.bounded_pairs(
-                    *self._csr,
+                    *self._renumbered()[1],
                     seed_u[lo:hi],
                     seed_v[lo:hi],
                     w_u[lo:hi],
                     w_v[lo:hi],
                     limit,
-                    tp.inc_ptr,
-                    tp.inc_local,
-                    tp.inc_cost,
+                    tp.c_inc_ptr,
+                    tp.c_inc_local,
+                    tp.c_inc_cost,
                     tp.local_target,
                     tp.local_of,
                     same_ptr[lo : hi + 1] - a,
@@ -863,7 +896,8 @@ class NetworkIndex:
         uniq = np.unique(thr)  # ascending
         limit = float(uniq[-1])
         out = np.zeros((thr.shape[0], len(tp)), dtype=np.int64)
-        si = _by_node(sources, np.flatnonzero(sources.snapped & (sources.offset_m <= limit)))
+        si = np.flatnonzero(sources.snapped & (sources.offset_m <= limit))
+        si = si[np.argsort(self._renumbered()[0][sources.u[si]], kind="stable")]
         n_local = tp.local_target.shape[0]
         if not (si.size and n_local):
             return out
@@ -882,15 +916,15 @@ class NetworkIndex:
             work = self._take_scratch(n_local)
             try:
                 _kernels.bounded_counts(
-                    *self._csr,
+                    *self._renumbered()[1],
                     seed_u[lo:hi],
                     seed_v[lo:hi],
                     w_u[lo:hi],
                     w_v[lo:hi],
                     uniq,
-                    tp.inc_ptr,
-                    tp.inc_local,
-                    tp.inc_cost,
+                    tp.c_inc_ptr,
+                    tp.c_inc_local,
+                    tp.c_inc_cost,
                     same_ptr[lo : hi + 1] - a,
                     same_local[a:b],
                     same_cost[a:b],
@@ -924,7 +958,8 @@ class NetworkIndex:
         n_s, n_t = len(sources), len(tp)
         n_local = tp.local_target.shape[0]
         weighted = np.zeros(n_s)
-        si = _by_node(sources, np.flatnonzero(sources.snapped & (sources.offset_m <= limit)))
+        si = np.flatnonzero(sources.snapped & (sources.offset_m <= limit))
+        si = si[np.argsort(self._renumbered()[0][sources.u[si]], kind="stable")]
         parts: list = []
         if si.size and n_local:
             seed_u, seed_v, w_u, w_v, same_ptr, same_local, same_cost = self._compiled_inputs(
@@ -937,7 +972,7 @@ class NetworkIndex:
                 work = self._take_scratch(n_local)
                 try:
                     return _kernels.bounded_fca(
-                        *self._csr,
+                        *self._renumbered()[1],
                         seed_u[lo:hi],
                         seed_v[lo:hi],
                         w_u[lo:hi],
@@ -946,9 +981,9 @@ class NetworkIndex:
                         bool(gaussian),
                         dem,
                         tp.local_target,
-                        tp.inc_ptr,
-                        tp.inc_local,
-                        tp.inc_cost,
+                        tp.c_inc_ptr,
+                        tp.c_inc_local,
+                        tp.c_inc_cost,
                         same_ptr[lo : hi + 1] - a,
                         same_local[a:b],
                         same_cost[a:b],
@@ -1364,11 +1399,38 @@ def _cuts(n: int, k: int) -> IntArray:
     return np.linspace(0, n, k + 1).astype(np.int64)
 
 
-def _by_node(sources: Snap, si: IntArray) -> IntArray:
-    """``si`` in the order of the sources' edges' first nodes: consecutive searches then cover
-    overlapping parts of the graph (node numbers follow the streets' layout in OSM extracts,
-    tiles and grids) and find them in the CPU's cache (measured 10-30 % faster)."""
-    return si[np.argsort(sources.u[si], kind="stable")]
+def _morton_csr(
+    lon: FloatArray, lat: FloatArray, indptr: IntArray, indices: IntArray, data: FloatArray
+) -> tuple[IntArray, tuple[np.ndarray, ...]]:
+    """Nodes renumbered in Morton order of their positions (16 bits per axis over the
+    graph's extent), and the CSR in the new numbering (see ``NetworkIndex._renumbered``)."""
+    n = indptr.shape[0] - 1
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), (indptr, indices, data)
+
+    def cells(a: FloatArray) -> np.ndarray:
+        a = np.nan_to_num(np.asarray(a, dtype=np.float64))
+        lo, span = float(a.min()), float(np.ptp(a))
+        q = (a - lo) / span * 65535.0 if span > 0 else np.zeros_like(a)
+        return q.astype(np.uint64)
+
+    def spread(a: np.ndarray) -> np.ndarray:
+        a = (a | (a << np.uint64(8))) & np.uint64(0x00FF00FF)
+        a = (a | (a << np.uint64(4))) & np.uint64(0x0F0F0F0F)
+        a = (a | (a << np.uint64(2))) & np.uint64(0x33333333)
+        return (a | (a << np.uint64(1))) & np.uint64(0x55555555)
+
+    key = spread(cells(lon)) | (spread(cells(lat)) << np.uint64(1))
+    order = np.argsort(key, kind="stable")  # old id of each new id
+    new = np.empty(n, dtype=np.int64)
+    new[order] = np.arange(n, dtype=np.int64)
+    deg = np.diff(indptr)[order]
+    m_indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(deg, out=m_indptr[1:])
+    old_pos = np.repeat(indptr[:-1][order] - m_indptr[:-1], deg) + np.arange(
+        int(m_indptr[-1]), dtype=np.int64
+    )
+    return new, (m_indptr, new[indices[old_pos]], np.ascontiguousarray(data[old_pos]))
 
 
 def _stretch(graph: WalkGraph, x: FloatArray, y: FloatArray) -> float:

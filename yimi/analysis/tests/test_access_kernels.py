@@ -407,3 +407,25 @@ def test_counts_and_fca_in_the_searches_refuse_bad_input() -> None:
     assert not index.counts(none, home, [100.0]).any()
     res = search_two_step_fca(index, none, home, [], np.ones(30), catchment_m=100.0)
     assert res.ratio.shape == (0,) and not res.access.any()
+
+
+def test_renumbered_graph_is_the_same_graph(sample_osm_path: Path) -> None:
+    # The bounded compiled searches run on the nodes renumbered along a Morton curve: the
+    # same edges and lengths, a permutation of the nodes, neighbours closer in number.
+    lon, lat, u, v, osm_ids = parse_osm(sample_osm_path)
+    graph = WalkGraph.from_arrays(lon, lat, u, v, node_ids=osm_ids)
+    index = NetworkIndex(graph)
+    new, (indptr, indices, data) = index._renumbered()
+    n = graph.n_nodes
+    assert sorted(new.tolist()) == list(range(n))
+    old_indptr, old_indices, old_data = index._csr
+
+    def edges(ptr: np.ndarray, idx: np.ndarray, w: np.ndarray, ids: np.ndarray) -> set:
+        src = np.repeat(np.arange(n), np.diff(ptr))
+        return set(zip(ids[src].tolist(), ids[idx].tolist(), w.tolist(), strict=True))
+
+    same = np.arange(n)
+    assert edges(indptr, indices, data, same) == edges(old_indptr, old_indices, old_data, new)
+    span_old = np.abs(np.repeat(np.arange(n), np.diff(old_indptr)) - old_indices).mean()
+    span_new = np.abs(np.repeat(np.arange(n), np.diff(indptr)) - indices).mean()
+    assert span_new < span_old, "neighbours lie closer together in the new numbering"
