@@ -44,6 +44,11 @@ _DISC_SLACK_M = 1.0
 # searches over a 1,000,000-node graph.
 _WINDOW_NODES = 50_000
 
+# The bounded compiled searches use buckets this many times wider than the multi-source one
+# (two thirds of the median edge): fewer empty buckets in short searches, measured 5-10 %
+# faster on the real tiles, no change on the grid; any width gives the same results.
+_BOUNDED_BUCKETS = 4.0
+
 # The compiled bounded searches split the sources over threads only above this many per thread.
 _MIN_SOURCES_PER_THREAD = 32
 
@@ -856,7 +861,7 @@ class NetworkIndex:
                     same_ptr[lo : hi + 1] - a,
                     same_local[a:b],
                     same_cost[a:b],
-                    self._bucket_width(limit),
+                    self._bucket_width(limit) * _BOUNDED_BUCKETS,
                     *work,
                 )
             finally:
@@ -928,7 +933,7 @@ class NetworkIndex:
                     same_ptr[lo : hi + 1] - a,
                     same_local[a:b],
                     same_cost[a:b],
-                    self._bucket_width(limit),
+                    self._bucket_width(limit) * _BOUNDED_BUCKETS,
                     band,
                     *work,
                 )
@@ -987,7 +992,7 @@ class NetworkIndex:
                         same_ptr[lo : hi + 1] - a,
                         same_local[a:b],
                         same_cost[a:b],
-                        self._bucket_width(limit),
+                        self._bucket_width(limit) * _BOUNDED_BUCKETS,
                         *work,
                     )
                 finally:
