@@ -70,7 +70,7 @@ NX_1M_SUBSET = ["kindergarten", "park", "library"]
 OSMNX_SUBSET = ["kindergarten"]
 
 ENGINE_LABEL = {
-    "yimi": "Yimi (NetworkIndex + two_step_fca)",
+    "yimi": "Yimi (NetworkIndex nearest + counts, search_two_step_fca)",
     "networkx": "networkx (Graph; multi_source / single_source_dijkstra)",
     "osmnx": "OSMnx (graph_from_gdfs, project_graph, nearest_nodes, then networkx)",
     "pandana": "pandana (Network CH, precompute, nearest_pois, aggregate)",

@@ -88,7 +88,7 @@ def _node_snap(graph):
 
 
 def engine_yimi(p: dict[str, Any]) -> dict[str, Any]:
-    from yimi.analysis.access.fca import two_step_fca
+    from yimi.analysis.access.fca import search_two_step_fca
     from yimi.analysis.access.network import NetworkIndex, take
     from yimi.analysis.graph import WalkGraph
 
@@ -150,13 +150,13 @@ def engine_yimi(p: dict[str, Any]) -> dict[str, Any]:
         near = scatter(index.nearest(fc, targets).dist_m, np.inf)
         near_s.append(now() - t0)
         t0 = now()
-        reach = index.reach(fc, targets, max(THRESHOLDS_M))
-        counts = scatter(np.stack([reach.counts(t) for t in THRESHOLDS_M]).astype(np.int32), 0)
+        counts = scatter(index.counts(fc, targets, THRESHOLDS_M).astype(np.int32), 0)
         count_s.append(now() - t0)
         d0 = CATCHMENT_M[CATEGORIES[c]]
         t0 = now()
-        r0 = index.reach(fc, targets, d0)
-        fca = two_step_fca(r0, supply[sel], demand[live], catchment_m=d0, decay="flat")
+        fca = search_two_step_fca(
+            index, fc, targets, supply[sel], demand[live], catchment_m=d0, decay="flat"
+        )
         access = scatter(fca.access, 0.0)
         fca_s.append(now() - t0)
         if p.get("check"):
@@ -164,7 +164,6 @@ def engine_yimi(p: dict[str, Any]) -> dict[str, Any]:
             out_near.append(near[s])
             out_count.append(counts[:, s])
             out_fca.append(access[s])
-        del reach, r0
     result = {
         "import_s": t_import,
         "load_s": t_load,

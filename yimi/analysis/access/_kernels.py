@@ -1,6 +1,6 @@
 """Compiled shortest-path kernels of the access core (private; numba, no Python per source).
 
-Two searches on a graph in CSR form (``indptr``, ``indices``, ``data``; symmetric, lengths in
+Searches on a graph in CSR form (``indptr``, ``indices``, ``data``; symmetric, lengths in
 metres, zero-length edges allowed):
 
 - :func:`bounded_pairs`: for each source in turn, a Dijkstra search bounded by ``limit`` that
@@ -11,13 +11,19 @@ metres, zero-length edges allowed):
   it) are given by the caller and merged in. The distance and target arrays are allocated once
   per call and reset through lists of what a search touched, so a search costs what it reaches,
   not the size of the graph.
+- :func:`bounded_counts`: the same searches, counting the sources within each of several
+  thresholds of every target instead of listing pairs.
+- :func:`bounded_fca` and :func:`fca_access`: the two steps of 2SFCA in the same searches
+  (each source's weighted demand as its search finds the targets; then the ratios added to
+  the targets from the (target, weight) lists kept).
 - :func:`multi_source`: one unbounded multi-source Dijkstra; every node gets the distance to
-  its nearest source and which source that is.
+  its nearest source and which source that is (and :func:`multi_source_chains`, the same on
+  the graph with its chains of degree-2 nodes contracted, see :func:`chains`).
 
-Both use a binary heap on arrays with lazy deletion (a node is pushed again when its distance
-improves; stale entries are skipped when popped), and add distances in the same order as
-:func:`scipy.sparse.csgraph.dijkstra` on the graph with a virtual node per source, so their
-results are the same floating-point numbers.
+All use bucket queues (buckets of a fixed width in metres; a node improved after it was taken
+out is queued again, so any width gives exact distances) and add distances in the same order
+as :func:`scipy.sparse.csgraph.dijkstra` on the graph with a virtual node per source, so their
+results are the same floating-point numbers (the chain-contracted search up to rounding).
 
 Compiled with ``cache=True``: the machine code is written to ``__pycache__`` next to this
 file and loaded by later processes (about 0.1–0.25 s for all kernels; the first compile ever
@@ -57,7 +63,11 @@ def _cache_dir() -> None:
 _cache_dir()
 
 __all__ = [
+    "band_totals",
+    "bounded_counts",
+    "bounded_fca",
     "bounded_pairs",
+    "fca_access",
     "chains",
     "load",
     "multi_source",
@@ -93,7 +103,147 @@ def _link(head, nxt, prv, slot, k, b):  # noqa: ANN001, ANN202
 
 
 @njit(cache=True, nogil=True)
-def bounded_pairs(  # noqa: PLR0913, PLR0915
+def _grow(e_node, e_next, e_dist, need):  # noqa: ANN001, ANN202
+    """The arena's arrays, enlarged to hold at least ``need`` entries."""
+    cap = e_node.shape[0]
+    while cap < need:
+        cap *= 2
+    a = np.empty(cap, dtype=np.int64)
+    c = np.empty(cap, dtype=np.int64)
+    x = np.empty(cap)
+    n = e_node.shape[0]
+    a[:n] = e_node
+    c[:n] = e_next
+    x[:n] = e_dist
+    return a, c, x
+
+
+@njit(cache=True, nogil=True)
+def _search(  # noqa: PLR0913, PLR0915
+    f,  # noqa: ANN001
+    indptr,  # noqa: ANN001
+    indices,  # noqa: ANN001
+    data,  # noqa: ANN001
+    seed_u,  # noqa: ANN001
+    seed_v,  # noqa: ANN001
+    w_u,  # noqa: ANN001
+    w_v,  # noqa: ANN001
+    limit,  # noqa: ANN001
+    inc_ptr,  # noqa: ANN001
+    inc_local,  # noqa: ANN001
+    inc_cost,  # noqa: ANN001
+    same_ptr,  # noqa: ANN001
+    same_local,  # noqa: ANN001
+    same_cost,  # noqa: ANN001
+    delta,  # noqa: ANN001
+    head,  # noqa: ANN001
+    e_node,  # noqa: ANN001
+    e_next,  # noqa: ANN001
+    e_dist,  # noqa: ANN001
+    dist,  # noqa: ANN001
+    best,  # noqa: ANN001
+    touched,  # noqa: ANN001
+    found,  # noqa: ANN001
+):  # noqa: ANN202
+    """One bounded search out of source ``f`` (see :func:`bounded_pairs` for the arguments).
+
+    The queue: buckets of width ``delta`` (``head``, one entry per bucket, all -1 between
+    searches) holding linked lists of entries (node, distance) appended to an arena that is
+    written in order and emptied after each search (so a search touches only the memory it
+    needs); an entry whose distance is no longer its node's is stale and skipped. A node
+    improved after it was taken from the queue (by a node of the same bucket) is queued and
+    expanded again, so the distances are exact for any bucket width.
+
+    Returns the number of targets found (their local ids are ``found[:n]``, their distances
+    ``best[found[:n]]``; the caller reads them and resets ``best`` to ``inf``) and the arena's
+    arrays (grown when needed). ``dist`` is left reset.
+    """
+    inf = np.inf
+    inv = 1.0 / delta
+    n_buckets = head.shape[0]
+    last = n_buckets - 1
+    n_touched = 0
+    n_found = 0
+    n_e = 0
+    live = 0
+    cur = n_buckets
+    for end in range(2):
+        k = seed_u[f] if end == 0 else seed_v[f]
+        w = w_u[f] if end == 0 else w_v[f]
+        if k >= 0 and w <= limit and w < dist[k]:
+            if dist[k] == inf:
+                touched[n_touched] = k
+                n_touched += 1
+            dist[k] = w
+            b = min(int(w * inv), last)
+            cur = min(cur, b)
+            e_node[n_e] = k
+            e_dist[n_e] = w
+            e_next[n_e] = head[b]
+            head[b] = n_e
+            n_e += 1
+            live += 1
+    while live > 0:
+        i = head[cur]
+        if i < 0:
+            cur += 1
+            continue
+        head[cur] = e_next[i]
+        live -= 1
+        k = e_node[i]
+        d = e_dist[i]
+        if d != dist[k]:
+            continue  # stale: the node was queued again at a shorter distance
+        for e in range(inc_ptr[k], inc_ptr[k + 1]):
+            c = d + inc_cost[e]
+            if c <= limit:
+                t = inc_local[e]
+                if best[t] == inf:
+                    found[n_found] = t
+                    n_found += 1
+                if c < best[t]:
+                    best[t] = c
+        e0, e1 = indptr[k], indptr[k + 1]
+        if n_e + e1 - e0 > e_node.shape[0]:
+            e_node, e_next, e_dist = _grow(e_node, e_next, e_dist, n_e + e1 - e0)
+        for e in range(e0, e1):
+            j = indices[e]
+            nd = d + data[e]
+            if nd <= limit and nd < dist[j]:
+                if dist[j] == inf:
+                    touched[n_touched] = j
+                    n_touched += 1
+                dist[j] = nd
+                b = min(int(nd * inv), last)
+                e_node[n_e] = j
+                e_dist[n_e] = nd
+                e_next[n_e] = head[b]
+                head[b] = n_e
+                n_e += 1
+                live += 1
+    for e in range(same_ptr[f], same_ptr[f + 1]):
+        c = same_cost[e]
+        if c <= limit:
+            t = same_local[e]
+            if best[t] == inf:
+                found[n_found] = t
+                n_found += 1
+            if c < best[t]:
+                best[t] = c
+    for i in range(n_touched):
+        dist[touched[i]] = inf
+    return n_found, e_node, e_next, e_dist
+
+
+@njit(cache=True, nogil=True)
+def _arena():  # noqa: ANN202
+    """The bounded searches' entry arena (grown as needed, kept for one kernel call)."""
+    cap = 1 << 14  # at least the 2 seeds of a search
+    return np.empty(cap, dtype=np.int64), np.empty(cap, dtype=np.int64), np.empty(cap)
+
+
+@njit(cache=True, nogil=True)
+def bounded_pairs(  # noqa: PLR0913
     indptr,  # noqa: ANN001
     indices,  # noqa: ANN001
     data,  # noqa: ANN001
@@ -115,9 +265,6 @@ def bounded_pairs(  # noqa: PLR0913, PLR0915
     best,  # noqa: ANN001
     touched,  # noqa: ANN001
     found,  # noqa: ANN001
-    nxt,  # noqa: ANN001
-    prv,  # noqa: ANN001
-    slot,  # noqa: ANN001
 ):  # noqa: ANN202
     """Every (source, target) pair within ``limit``, sorted by (source, target).
 
@@ -140,10 +287,9 @@ def bounded_pairs(  # noqa: PLR0913, PLR0915
         along it (both offsets included).
     delta : float
         Width of the buckets of the queue (metres, > 0).
-    dist, best, touched, found, nxt, prv, slot
+    dist, best, touched, found
         Scratch arrays, reused between calls (see :func:`scratch`): ``dist`` (n) and ``best``
-        (local targets) all ``inf``, ``slot`` (n) all -1; the others of any content. They are
-        left in that state.
+        (local targets) all ``inf``; the others of any content. They are left in that state.
 
     Returns
     -------
@@ -153,72 +299,18 @@ def bounded_pairs(  # noqa: PLR0913, PLR0915
     inf = np.inf
     n_buckets = int(limit / delta) + 1
     head = np.full(n_buckets, -1, dtype=np.int64)
+    e_node, e_next, e_dist = _arena()
     out_cap = 1 << 16
     out_s = np.empty(out_cap, dtype=np.int64)
     out_t = np.empty(out_cap, dtype=np.int64)
     out_d = np.empty(out_cap, dtype=np.float64)
     n_out = 0
     for f in range(n_src):
-        n_touched = 0
-        n_found = 0
-        live = 0
-        cur = n_buckets
-        for end in range(2):
-            k = seed_u[f] if end == 0 else seed_v[f]
-            w = w_u[f] if end == 0 else w_v[f]
-            if k >= 0 and w <= limit and w < dist[k]:
-                if dist[k] == inf:
-                    touched[n_touched] = k
-                    n_touched += 1
-                else:
-                    _unlink(head, nxt, prv, slot, k)
-                    live -= 1
-                dist[k] = w
-                b = min(int(w / delta), n_buckets - 1)
-                cur = min(cur, b)
-                _link(head, nxt, prv, slot, k, b)
-                live += 1
-        while live > 0:
-            k = head[cur]
-            if k < 0:
-                cur += 1
-                continue
-            _unlink(head, nxt, prv, slot, k)
-            live -= 1
-            d = dist[k]
-            for e in range(inc_ptr[k], inc_ptr[k + 1]):
-                c = d + inc_cost[e]
-                if c <= limit:
-                    t = inc_local[e]
-                    if best[t] == inf:
-                        found[n_found] = t
-                        n_found += 1
-                    if c < best[t]:
-                        best[t] = c
-            for e in range(indptr[k], indptr[k + 1]):
-                j = indices[e]
-                nd = d + data[e]
-                if nd <= limit and nd < dist[j]:
-                    if dist[j] == inf:
-                        touched[n_touched] = j
-                        n_touched += 1
-                    elif slot[j] >= 0:
-                        _unlink(head, nxt, prv, slot, j)
-                        live -= 1
-                    dist[j] = nd
-                    _link(head, nxt, prv, slot, j, min(int(nd / delta), n_buckets - 1))
-                    live += 1
-        for e in range(same_ptr[f], same_ptr[f + 1]):
-            c = same_cost[e]
-            if c <= limit:
-                t = same_local[e]
-                if best[t] == inf:
-                    found[n_found] = t
-                    n_found += 1
-                if c < best[t]:
-                    best[t] = c
-        for i in range(n_touched):
-            dist[touched[i]] = inf
+        n_found, e_node, e_next, e_dist = _search(
+            f, indptr, indices, data, seed_u, seed_v, w_u, w_v, limit, inc_ptr, inc_local,
+            inc_cost, same_ptr, same_local, same_cost, delta, head, e_node, e_next, e_dist,
+            dist, best, touched, found,
+        )  # fmt: skip
         if n_found == 0:
             continue
         if n_out + n_found > out_cap:
@@ -242,6 +334,177 @@ def bounded_pairs(  # noqa: PLR0913, PLR0915
             best[loc] = inf
         n_out += n_found
     return out_s[:n_out].copy(), out_t[:n_out].copy(), out_d[:n_out].copy()
+
+
+@njit(cache=True, nogil=True)
+def bounded_counts(  # noqa: PLR0913
+    indptr,  # noqa: ANN001
+    indices,  # noqa: ANN001
+    data,  # noqa: ANN001
+    seed_u,  # noqa: ANN001
+    seed_v,  # noqa: ANN001
+    w_u,  # noqa: ANN001
+    w_v,  # noqa: ANN001
+    thresholds,  # noqa: ANN001
+    inc_ptr,  # noqa: ANN001
+    inc_local,  # noqa: ANN001
+    inc_cost,  # noqa: ANN001
+    same_ptr,  # noqa: ANN001
+    same_local,  # noqa: ANN001
+    same_cost,  # noqa: ANN001
+    delta,  # noqa: ANN001
+    band,  # noqa: ANN001
+    dist,  # noqa: ANN001
+    best,  # noqa: ANN001
+    touched,  # noqa: ANN001
+    found,  # noqa: ANN001
+):  # noqa: ANN202
+    """Sources within each threshold of every target, without listing the pairs.
+
+    ``thresholds``: float64[K], ascending; the searches are bounded by the last. ``band``:
+    int32[local targets, K], added to: ``band[t, b]`` counts the sources whose distance to
+    ``t`` is within ``thresholds[b]`` but beyond ``thresholds[b - 1]``, so the counts within
+    ``thresholds[b]`` are the cumulative sum over ``b`` (:func:`band_totals`). Other arguments
+    as :func:`bounded_pairs`; the distances are the same numbers.
+    """
+    n_src = seed_u.shape[0]
+    n_thr = thresholds.shape[0]
+    limit = thresholds[n_thr - 1]
+    inf = np.inf
+    head = np.full(int(limit / delta) + 1, -1, dtype=np.int64)
+    e_node, e_next, e_dist = _arena()
+    for f in range(n_src):
+        n_found, e_node, e_next, e_dist = _search(
+            f, indptr, indices, data, seed_u, seed_v, w_u, w_v, limit, inc_ptr, inc_local,
+            inc_cost, same_ptr, same_local, same_cost, delta, head, e_node, e_next, e_dist,
+            dist, best, touched, found,
+        )  # fmt: skip
+        for i in range(n_found):
+            t = found[i]
+            d = best[t]
+            best[t] = inf
+            b = 0
+            while d > thresholds[b]:
+                b += 1
+            band[t, b] += 1
+
+
+@njit(cache=True, nogil=True)
+def band_totals(band, which, local_target, out):  # noqa: ANN001, ANN202
+    """Counts within each threshold from the bands of :func:`bounded_counts`.
+
+    ``band``: int32[P, local targets, K], the bands of P parts (threads), summed here.
+    ``which``: int64[R], the band (threshold) of each output row. ``out``: int64[R, targets],
+    written at ``local_target``.
+    """
+    n_parts, n_local, n_thr = band.shape
+    cum = np.zeros(n_thr, dtype=np.int64)
+    for t in range(n_local):
+        acc = 0
+        for b in range(n_thr):
+            for q in range(n_parts):
+                acc += band[q, t, b]
+            cum[b] = acc
+        col = local_target[t]
+        for r in range(which.shape[0]):
+            out[r, col] = cum[which[r]]
+
+
+@njit(cache=True, nogil=True)
+def bounded_fca(  # noqa: PLR0913
+    indptr,  # noqa: ANN001
+    indices,  # noqa: ANN001
+    data,  # noqa: ANN001
+    seed_u,  # noqa: ANN001
+    seed_v,  # noqa: ANN001
+    w_u,  # noqa: ANN001
+    w_v,  # noqa: ANN001
+    catchment,  # noqa: ANN001
+    gaussian,  # noqa: ANN001
+    demand,  # noqa: ANN001
+    local_target,  # noqa: ANN001
+    inc_ptr,  # noqa: ANN001
+    inc_local,  # noqa: ANN001
+    inc_cost,  # noqa: ANN001
+    same_ptr,  # noqa: ANN001
+    same_local,  # noqa: ANN001
+    same_cost,  # noqa: ANN001
+    delta,  # noqa: ANN001
+    dist,  # noqa: ANN001
+    best,  # noqa: ANN001
+    touched,  # noqa: ANN001
+    found,  # noqa: ANN001
+):  # noqa: ANN202
+    """Step 1 of 2SFCA inside the searches: each source's decay-weighted demand within
+    ``catchment``, and its targets with their weights (unsorted, for step 2:
+    :func:`fca_access`).
+
+    ``gaussian``: False for the flat decay (weight 1 within the catchment), True for
+    ``(exp(-½(d/d0)²) − exp(−½)) / (1 − exp(−½))``, at least 0 (as ``fca.decay_weights``).
+    ``demand``: float64 per target; ``local_target``: the target of each local id. Only
+    targets of positive weight are kept.
+
+    Returns
+    -------
+    weighted : float64[F], ptr : int64[F + 1], tgt : int64 (target indices), w : float64
+    """
+    n_src = seed_u.shape[0]
+    inf = np.inf
+    e_half = np.exp(-0.5)
+    head = np.full(int(catchment / delta) + 1, -1, dtype=np.int64)
+    e_node, e_next, e_dist = _arena()
+    weighted = np.zeros(n_src)
+    ptr = np.zeros(n_src + 1, dtype=np.int64)
+    cap = 1 << 16
+    out_t = np.empty(cap, dtype=np.int64)
+    out_w = np.empty(cap)
+    n_out = 0
+    for f in range(n_src):
+        n_found, e_node, e_next, e_dist = _search(
+            f, indptr, indices, data, seed_u, seed_v, w_u, w_v, catchment, inc_ptr,
+            inc_local, inc_cost, same_ptr, same_local, same_cost, delta, head, e_node, e_next,
+            e_dist, dist, best, touched, found,
+        )  # fmt: skip
+        if n_out + n_found > cap:
+            while n_out + n_found > cap:
+                cap *= 2
+            t2 = np.empty(cap, dtype=np.int64)
+            w2 = np.empty(cap)
+            t2[:n_out] = out_t[:n_out]
+            w2[:n_out] = out_w[:n_out]
+            out_t, out_w = t2, w2
+        acc = 0.0
+        for i in range(n_found):
+            t = found[i]
+            d = best[t]
+            best[t] = inf
+            if gaussian:
+                r = d / catchment
+                w = (np.exp(-0.5 * (r * r)) - e_half) / (1.0 - e_half)
+                if not w > 0.0:
+                    continue
+            else:
+                w = 1.0
+            tt = local_target[t]
+            acc += w * demand[tt]
+            out_t[n_out] = tt
+            out_w[n_out] = w
+            n_out += 1
+        weighted[f] = acc
+        ptr[f + 1] = n_out
+    return weighted, ptr, out_t[:n_out].copy(), out_w[:n_out].copy()
+
+
+@njit(cache=True, nogil=True)
+def fca_access(ptr, tgt, w, contrib, access):  # noqa: ANN001, ANN202
+    """Step 2 of 2SFCA: ``access[tgt] += w * contrib[source]`` over the pairs of
+    :func:`bounded_fca` (sources in order, so each target sums them in source order)."""
+    for f in range(ptr.shape[0] - 1):
+        c = contrib[f]
+        if c == 0.0:
+            continue
+        for i in range(ptr[f], ptr[f + 1]):
+            access[tgt[i]] += w[i] * c
 
 
 @njit(cache=True, nogil=True)
@@ -305,15 +568,12 @@ def multi_source(indptr, indices, data, seed_u, seed_v, w_u, w_v, delta):  # noq
 
 
 def scratch(n_nodes: int, n_targets: int) -> tuple[np.ndarray, ...]:
-    """Fresh scratch arrays for :func:`bounded_pairs` (reused across calls by the caller)."""
+    """Fresh scratch arrays for the bounded searches (reused across calls by the caller)."""
     return (
         np.full(n_nodes, np.inf),
         np.full(n_targets, np.inf),
         np.empty(n_nodes, dtype=np.int64),
         np.empty(n_targets, dtype=np.int64),
-        np.empty(n_nodes, dtype=np.int64),
-        np.empty(n_nodes, dtype=np.int64),
-        np.full(n_nodes, -1, dtype=np.int64),
     )
 
 
@@ -352,6 +612,48 @@ def load() -> None:
         1.0,
         *scratch(2, 0),
     )
+    bounded_counts(
+        indptr,
+        indices,
+        data,
+        one,
+        one,
+        w,
+        w,
+        np.ones(1),
+        ptr,
+        none,
+        w[:0],
+        np.zeros(2, dtype=np.int64),
+        none,
+        w[:0],
+        1.0,
+        np.zeros((0, 1), dtype=np.int32),
+        *scratch(2, 0),
+    )
+    band_totals(np.zeros((1, 0, 1), dtype=np.int32), one, none, np.zeros((1, 0), dtype=np.int64))
+    weighted, fptr, ft, fw = bounded_fca(
+        indptr,
+        indices,
+        data,
+        one,
+        one,
+        w,
+        w,
+        1.0,
+        True,
+        w[:0],
+        none,
+        ptr,
+        none,
+        w[:0],
+        np.zeros(2, dtype=np.int64),
+        none,
+        w[:0],
+        1.0,
+        *scratch(2, 0),
+    )
+    fca_access(fptr, ft, fw, weighted, w[:0].copy())
     _loaded = True
 
 

@@ -11,7 +11,7 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -43,6 +43,11 @@ _DISC_SLACK_M = 1.0
 # such a window stays in the CPU's cache; measured 2-3 times faster per node than the same
 # searches over a 1,000,000-node graph.
 _WINDOW_NODES = 50_000
+
+# The bounded compiled searches use buckets this many times wider than the multi-source one
+# (two thirds of the median edge): fewer empty buckets in short searches, measured 5-10 %
+# faster on the real tiles, no change on the grid; any width gives the same results.
+_BOUNDED_BUCKETS = 4.0
 
 # The compiled bounded searches split the sources over threads only above this many per thread.
 _MIN_SOURCES_PER_THREAD = 32
@@ -249,6 +254,9 @@ class PreparedTargets:
         Target index of each local id.
     local_of : ndarray of int64
         Local id of each target (-1: unsnapped).
+    c_inc_ptr, c_inc_local, c_inc_cost : ndarray
+        ``inc_ptr``, ``inc_local`` and ``inc_cost`` over the nodes *renumbered* for the compiled
+        searches (see ``NetworkIndex._renumbered``); the local ids follow that numbering.
     """
 
     snap: Snap
@@ -262,6 +270,9 @@ class PreparedTargets:
     inc_local: IntArray
     local_target: IntArray
     local_of: IntArray
+    c_inc_ptr: IntArray
+    c_inc_local: IntArray
+    c_inc_cost: FloatArray
 
     def __len__(self) -> int:
         return len(self.snap)
@@ -371,6 +382,7 @@ class NetworkIndex:
         self._tile_cells: int | None = None  # tests set it to force many small tiles
         self._lock = threading.Lock()
         self._chain_data: tuple[np.ndarray, ...] | None = None  # nearest, on first use
+        self._renumber: tuple[IntArray, tuple[np.ndarray, ...]] | None = None  # bounded
         self._scratch: list[tuple[np.ndarray, ...]] = []  # bounded searches' work arrays
         self._node_tree: tuple[cKDTree | None] | None = None  # snap_to_nodes, built on first use
         self._node_edge: IntArray | None = None
@@ -390,6 +402,23 @@ class NetworkIndex:
         with self._lock:
             if len(self._scratch) < max(self.threads, 1) + 1:
                 self._scratch.append(work)
+
+    def _renumbered(self) -> tuple[IntArray, tuple[np.ndarray, ...]]:
+        """The nodes renumbered along a Morton (Z-order) curve of their positions, and the
+        graph's CSR in that numbering, made once (for the bounded compiled searches).
+
+        A bounded search touches the nodes near its source; numbered along the curve they lie
+        close together in memory, so the search misses the CPU's cache less (measured 30 %
+        faster on the real tiles, whose OSM node order scatters neighbours; no change on a
+        row-major grid). Results do not depend on the numbering.
+
+        Returns ``new`` (the new id of each node) and ``(indptr, indices, data)``.
+        """
+        if self._renumber is None:
+            with self._lock:
+                if self._renumber is None:
+                    self._renumber = _morton_csr(self.graph.lon, self.graph.lat, *self._csr)
+        return self._renumber
 
     def _chains(self) -> tuple[np.ndarray, ...]:
         """The graph with its chains of degree-2 nodes contracted (see ``_kernels.chains``),
@@ -674,11 +703,16 @@ class NetworkIndex:
         cost = along + targets.offset_m[both]
         order = np.argsort(node, kind="stable")
         inc_ptr = np.concatenate(([0], np.cumsum(np.bincount(node, minlength=n)))).astype(np.int64)
-        # Local target ids in the order of their edge's first end, so that the targets of the
-        # nodes a search reaches lie close together in memory.
-        local_target = ti[np.argsort(targets.u[ti], kind="stable")]
+        # The compiled searches run on the nodes renumbered along a space-filling curve; local
+        # target ids follow their edge's first end in that numbering, so that the targets of
+        # the nodes a search reaches lie close together in memory.
+        new = self._renumbered()[0]
+        local_target = ti[np.argsort(new[targets.u[ti]], kind="stable")]
         local_of = np.full(len(targets), -1, dtype=np.int64)
         local_of[local_target] = np.arange(local_target.shape[0])
+        c_node = new[node]
+        c_order = np.argsort(c_node, kind="stable")
+        c_inc_ptr = np.concatenate(([0], np.cumsum(np.bincount(c_node, minlength=n))))
         t_edge = targets.edge[ti]
         e_order = np.argsort(t_edge, kind="stable")
         return PreparedTargets(
@@ -693,6 +727,9 @@ class NetworkIndex:
             inc_local=local_of[both[order]],
             local_target=local_target,
             local_of=local_of,
+            c_inc_ptr=c_inc_ptr.astype(np.int64),
+            c_inc_local=local_of[both[c_order]],
+            c_inc_cost=cost[c_order],
         )
 
     def reach(
@@ -763,56 +800,219 @@ class NetworkIndex:
             source=src, target=tgt, dist_m=val, n_sources=n_s, n_targets=n_t, limit_m=limit
         )
 
+    def _compiled_inputs(
+        self, sources: Snap, si: IntArray, tp: PreparedTargets
+    ) -> tuple[np.ndarray, ...]:
+        """The compiled searches' per-source arrays: seeds, their costs, and the targets on
+        each source's own edge (``same_ptr``, local ids, direct walk with both offsets)."""
+        pt, ps, direct = tp.same_edge(sources, si)
+        direct = direct + tp.snap.offset_m[pt]
+        order = np.argsort(ps, kind="stable")
+        same_ptr = np.concatenate(([0], np.cumsum(np.bincount(ps, minlength=si.shape[0]))))
+        same_ptr = same_ptr.astype(np.int64)
+        same_local = tp.local_of[pt[order]]
+        same_cost = direct[order]
+        new = self._renumbered()[0]
+        seed_u, seed_v = new[sources.u[si]], new[sources.v[si]]
+        w_u = sources.offset_m[si] + sources.dist_from_u_m[si]
+        w_v = sources.offset_m[si] + sources.dist_from_v_m[si]
+        return seed_u, seed_v, w_u, w_v, same_ptr, same_local, same_cost
+
+    def _n_chunks(self, n_sources: int) -> int:
+        """Chunks (threads) for ``n_sources`` compiled searches."""
+        return min(self.threads, max(1, n_sources // _MIN_SOURCES_PER_THREAD))
+
+    def _chunked(self, n_sources: int, run):  # noqa: ANN001, ANN202
+        """``run(lo, hi)`` over :attr:`threads` contiguous chunks of the sources, in parallel
+        (the kernels release the GIL); the results in chunk order."""
+        k = self._n_chunks(n_sources)
+        if k <= 1:
+            return [run(0, n_sources)]
+        cuts = _cuts(n_sources, k)
+        with ThreadPoolExecutor(max_workers=k) as pool:
+            return list(pool.map(run, cuts[:-1].tolist(), cuts[1:].tolist()))
+
     def _bounded_compiled(
         self, sources: Snap, si: IntArray, tp: PreparedTargets, limit: float
     ) -> tuple[IntArray, IntArray, FloatArray]:
         """Pairs within the limit: one compiled bounded search per source, the sources split
         into :attr:`threads` contiguous chunks searched in parallel (the kernel releases the
         GIL); the chunks' pairs, each sorted by (source, target), are concatenated in order."""
-        pt, ps, direct = tp.same_edge(sources, si)
-        direct = direct + tp.snap.offset_m[pt]
-        order = np.argsort(ps, kind="stable")
-        same_ptr = np.concatenate(([0], np.cumsum(np.bincount(ps, minlength=si.shape[0]))))
-        same_local = tp.local_of[pt[order]]
-        same_cost = direct[order]
-        seed_u, seed_v = sources.u[si], sources.v[si]
-        w_u = sources.offset_m[si] + sources.dist_from_u_m[si]
-        w_v = sources.offset_m[si] + sources.dist_from_v_m[si]
+        seed_u, seed_v, w_u, w_v, same_ptr, same_local, same_cost = self._compiled_inputs(
+            sources, si, tp
+        )
 
         def run(lo: int, hi: int) -> tuple[IntArray, IntArray, FloatArray]:
             a, b = int(same_ptr[lo]), int(same_ptr[hi])
             work = self._take_scratch(len(tp.local_target))
             try:
                 s, t, d = _kernels.bounded_pairs(
-                    *self._csr,
+                    *self._renumbered()[1],
                     seed_u[lo:hi],
                     seed_v[lo:hi],
                     w_u[lo:hi],
                     w_v[lo:hi],
                     limit,
-                    tp.inc_ptr,
-                    tp.inc_local,
-                    tp.inc_cost,
+                    tp.c_inc_ptr,
+                    tp.c_inc_local,
+                    tp.c_inc_cost,
                     tp.local_target,
                     tp.local_of,
                     same_ptr[lo : hi + 1] - a,
                     same_local[a:b],
                     same_cost[a:b],
-                    self._bucket_width(limit),
+                    self._bucket_width(limit) * _BOUNDED_BUCKETS,
                     *work,
                 )
             finally:
                 self._give_scratch(work)
             return si[s + lo], t, d
 
-        f = si.shape[0]
-        k = min(self.threads, max(1, f // _MIN_SOURCES_PER_THREAD))
-        if k <= 1:
-            return run(0, f)
-        cuts = np.linspace(0, f, k + 1).astype(np.int64)
-        with ThreadPoolExecutor(max_workers=k) as pool:
-            parts = list(pool.map(run, cuts[:-1].tolist(), cuts[1:].tolist()))
+        parts = self._chunked(si.shape[0], run)
+        if len(parts) == 1:
+            return parts[0]
         return tuple(np.concatenate(x) for x in zip(*parts, strict=True))  # type: ignore[return-value]
+
+    def counts(
+        self, sources: Snap, targets: Snap | PreparedTargets, thresholds_m: ArrayLike
+    ) -> IntArray:
+        """Number of sources within each threshold of every target, counted inside the
+        compiled searches (no pairs are listed).
+
+        The same numbers as ``reach(sources, targets, max(thresholds_m)).counts(t)`` for each
+        threshold ``t`` (the same searches and distances), at a fraction of the cost.
+
+        Parameters
+        ----------
+        sources : Snap
+        targets : Snap or PreparedTargets
+        thresholds_m : array_like of float
+            Walking distances (inclusive), any order.
+
+        Returns
+        -------
+        ndarray of int64, shape (len(thresholds_m), n_targets)
+        """
+        self._check_snap(sources, "sources")
+        tp = self.prepare_targets(targets)
+        thr = np.asarray(thresholds_m, dtype=np.float64).reshape(-1)
+        if not (thr.size and np.isfinite(thr).all() and (thr >= 0).all()):
+            raise ValueError("thresholds_m must be finite, non-negative numbers (at least one)")
+        uniq = np.unique(thr)  # ascending
+        limit = float(uniq[-1])
+        out = np.zeros((thr.shape[0], len(tp)), dtype=np.int64)
+        si = np.flatnonzero(sources.snapped & (sources.offset_m <= limit))
+        si = si[np.argsort(self._renumbered()[0][sources.u[si]], kind="stable")]
+        n_local = tp.local_target.shape[0]
+        if not (si.size and n_local):
+            return out
+        seed_u, seed_v, w_u, w_v, same_ptr, same_local, same_cost = self._compiled_inputs(
+            sources, si, tp
+        )
+
+        k = self._n_chunks(si.shape[0])
+        cuts = _cuts(si.shape[0], k)
+        # One band array per chunk (thread); band_totals sums them.
+        bands = np.zeros((k, n_local, uniq.shape[0]), dtype=np.int32)
+
+        def run(lo: int, hi: int) -> None:
+            a, b = int(same_ptr[lo]), int(same_ptr[hi])
+            band = bands[int(np.searchsorted(cuts, lo))]
+            work = self._take_scratch(n_local)
+            try:
+                _kernels.bounded_counts(
+                    *self._renumbered()[1],
+                    seed_u[lo:hi],
+                    seed_v[lo:hi],
+                    w_u[lo:hi],
+                    w_v[lo:hi],
+                    uniq,
+                    tp.c_inc_ptr,
+                    tp.c_inc_local,
+                    tp.c_inc_cost,
+                    same_ptr[lo : hi + 1] - a,
+                    same_local[a:b],
+                    same_cost[a:b],
+                    self._bucket_width(limit) * _BOUNDED_BUCKETS,
+                    band,
+                    *work,
+                )
+            finally:
+                self._give_scratch(work)
+
+        self._chunked(si.shape[0], run)
+        which = np.searchsorted(uniq, thr).astype(np.int64)
+        _kernels.band_totals(bands, which, tp.local_target, out)
+        return out
+
+    def fca_sums(
+        self,
+        sources: Snap,
+        targets: Snap | PreparedTargets,
+        demand: FloatArray,
+        catchment_m: float,
+        *,
+        gaussian: bool,
+    ) -> tuple[FloatArray, Any]:
+        """Step 1 of 2SFCA inside the compiled searches (see :func:`fca.search_two_step_fca`,
+        which validates the inputs): the decay-weighted demand within ``catchment_m`` of each
+        source, and a function that does step 2 from the sources' ratios."""
+        self._check_snap(sources, "sources")
+        tp = self.prepare_targets(targets)
+        limit = float(catchment_m)
+        n_s, n_t = len(sources), len(tp)
+        n_local = tp.local_target.shape[0]
+        weighted = np.zeros(n_s)
+        si = np.flatnonzero(sources.snapped & (sources.offset_m <= limit))
+        si = si[np.argsort(self._renumbered()[0][sources.u[si]], kind="stable")]
+        parts: list = []
+        if si.size and n_local:
+            seed_u, seed_v, w_u, w_v, same_ptr, same_local, same_cost = self._compiled_inputs(
+                sources, si, tp
+            )
+            dem = np.ascontiguousarray(demand, dtype=np.float64)
+
+            def run(lo: int, hi: int) -> tuple[np.ndarray, ...]:
+                a, b = int(same_ptr[lo]), int(same_ptr[hi])
+                work = self._take_scratch(n_local)
+                try:
+                    return _kernels.bounded_fca(
+                        *self._renumbered()[1],
+                        seed_u[lo:hi],
+                        seed_v[lo:hi],
+                        w_u[lo:hi],
+                        w_v[lo:hi],
+                        limit,
+                        bool(gaussian),
+                        dem,
+                        tp.local_target,
+                        tp.c_inc_ptr,
+                        tp.c_inc_local,
+                        tp.c_inc_cost,
+                        same_ptr[lo : hi + 1] - a,
+                        same_local[a:b],
+                        same_cost[a:b],
+                        self._bucket_width(limit) * _BOUNDED_BUCKETS,
+                        *work,
+                    )
+                finally:
+                    self._give_scratch(work)
+
+            parts = self._chunked(si.shape[0], run)
+            weighted[si] = np.concatenate([p[0] for p in parts])
+
+        def step2(contrib: FloatArray) -> FloatArray:
+            """``contrib``: per source, its ratio (0 where it has none)."""
+            access = np.zeros(n_t)
+            off = 0
+            for w_part, ptr, tgt, w in parts:
+                k = w_part.shape[0]
+                c = np.ascontiguousarray(contrib[si[off : off + k]], dtype=np.float64)
+                _kernels.fca_access(ptr, tgt, w, c, access)
+                off += k
+            return access
+
+        return weighted, step2
 
     def _tiling(self, margin: float) -> _Tiling:
         """The cached square tiles and their windows, for discs of radius up to ``margin``."""
@@ -1197,6 +1397,45 @@ def _default_threads() -> int:
     except AttributeError:  # not on Linux
         cpus = os.cpu_count() or 1
     return max(1, min(cpus, 8))
+
+
+def _cuts(n: int, k: int) -> IntArray:
+    """Bounds of ``k`` contiguous chunks of ``0 .. n - 1``."""
+    return np.linspace(0, n, k + 1).astype(np.int64)
+
+
+def _morton_csr(
+    lon: FloatArray, lat: FloatArray, indptr: IntArray, indices: IntArray, data: FloatArray
+) -> tuple[IntArray, tuple[np.ndarray, ...]]:
+    """Nodes renumbered in Morton order of their positions (16 bits per axis over the
+    graph's extent), and the CSR in the new numbering (see ``NetworkIndex._renumbered``)."""
+    n = indptr.shape[0] - 1
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), (indptr, indices, data)
+
+    def cells(a: FloatArray) -> np.ndarray:
+        a = np.nan_to_num(np.asarray(a, dtype=np.float64))
+        lo, span = float(a.min()), float(np.ptp(a))
+        q = (a - lo) / span * 65535.0 if span > 0 else np.zeros_like(a)
+        return q.astype(np.uint64)
+
+    def spread(a: np.ndarray) -> np.ndarray:
+        a = (a | (a << np.uint64(8))) & np.uint64(0x00FF00FF)
+        a = (a | (a << np.uint64(4))) & np.uint64(0x0F0F0F0F)
+        a = (a | (a << np.uint64(2))) & np.uint64(0x33333333)
+        return (a | (a << np.uint64(1))) & np.uint64(0x55555555)
+
+    key = spread(cells(lon)) | (spread(cells(lat)) << np.uint64(1))
+    order = np.argsort(key, kind="stable")  # old id of each new id
+    new = np.empty(n, dtype=np.int64)
+    new[order] = np.arange(n, dtype=np.int64)
+    deg = np.diff(indptr)[order]
+    m_indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(deg, out=m_indptr[1:])
+    old_pos = np.repeat(indptr[:-1][order] - m_indptr[:-1], deg) + np.arange(
+        int(m_indptr[-1]), dtype=np.int64
+    )
+    return new, (m_indptr, new[indices[old_pos]], np.ascontiguousarray(data[old_pos]))
 
 
 def _stretch(graph: WalkGraph, x: FloatArray, y: FloatArray) -> float:

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from yimi.analysis.access.fca import Decay, decay_weights, two_step_fca
+from yimi.analysis.access.fca import Decay, decay_weights, search_two_step_fca, two_step_fca
 from yimi.analysis.access.network import NetworkIndex, Reach
 from yimi.analysis.graph import WalkGraph
 from yimi.analysis.tests.test_access_support import perturbed_grid, random_points
@@ -59,16 +59,21 @@ def test_2sfca_equals_dense_computation(decay: Decay, seed: int) -> None:
     supply[3] = 0.0
     demand = rng.integers(0, 8, 80).astype(float)
     d0 = 350.0
-    reach = NetworkIndex(graph).reach(fac, home, 500.0)
-    got = two_step_fca(reach, supply, demand, catchment_m=d0, decay=decay)
+    index = NetworkIndex(graph)
+    reach = index.reach(fac, home, 500.0)
     dist = graph.distance_matrix_snapped(fac, home)
     ratio, access = dense_2sfca(dist, supply, demand, d0, decay)
-    np.testing.assert_allclose(got.ratio, ratio, rtol=1e-12, atol=0, equal_nan=True)
-    np.testing.assert_allclose(got.access, access, rtol=1e-12, atol=1e-15)
-    if decay == "flat":
-        # Supply is conserved: every seat of a facility with demand around goes to a child.
-        has_demand = ~np.isnan(ratio)
-        assert (got.access * demand).sum() == pytest.approx(supply[has_demand].sum())
+    # From the listed pairs, and inside the compiled searches (no pairs listed).
+    for got in (
+        two_step_fca(reach, supply, demand, catchment_m=d0, decay=decay),
+        search_two_step_fca(index, fac, home, supply, demand, catchment_m=d0, decay=decay),
+    ):
+        np.testing.assert_allclose(got.ratio, ratio, rtol=1e-12, atol=0, equal_nan=True)
+        np.testing.assert_allclose(got.access, access, rtol=1e-12, atol=1e-15)
+        if decay == "flat":
+            # Supply is conserved: every seat of a facility with demand around goes to a child.
+            has_demand = ~np.isnan(ratio)
+            assert (got.access * demand).sum() == pytest.approx(supply[has_demand].sum())
 
 
 def test_2sfca_edge_cases() -> None:

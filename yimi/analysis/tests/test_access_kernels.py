@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from yimi.analysis.access import network as network_module
-from yimi.analysis.access.network import NetworkIndex, Reach, take
+from yimi.analysis.access.fca import search_two_step_fca, two_step_fca
+from yimi.analysis.access.network import NetworkIndex, PreparedTargets, Reach, take
 from yimi.analysis.geo import haversine_m
 from yimi.analysis.graph import Snap, WalkGraph
 from yimi.analysis.tests.test_access_support import (
@@ -79,6 +80,29 @@ def check_all(
         np.testing.assert_array_equal(got.dist_m, old.dist_m)
         for t in (0.3 * limit, limit):
             np.testing.assert_array_equal(got.counts(t), (full <= t).sum(axis=0))
+        check_in_kernel(index, fac, prepared, limit, full)
+
+
+def check_in_kernel(
+    index: NetworkIndex, fac: Snap, home: Snap | PreparedTargets, limit: float, full: np.ndarray
+) -> None:
+    """Counts and 2SFCA computed inside the searches (no pairs listed) against the distances
+    of networkx and against the results from the listed pairs."""
+    thresholds = [limit, 0.3 * limit, 0.0, 0.7 * limit, 0.3 * limit]  # any order, repeats
+    counts = index.counts(fac, home, thresholds)
+    assert counts.shape == (len(thresholds), len(home)) and counts.dtype == np.int64
+    for row, t in zip(counts, thresholds, strict=True):
+        np.testing.assert_array_equal(row, (full <= t).sum(axis=0))
+    rng = np.random.default_rng(int(limit))
+    supply = rng.uniform(0.0, 50.0, len(fac))
+    demand = rng.integers(0, 5, len(home)).astype(float)
+    reach = index.reach(fac, home, limit)
+    for decay in ("flat", "gaussian"):
+        ref = two_step_fca(reach, supply, demand, catchment_m=limit, decay=decay)
+        got = search_two_step_fca(index, fac, home, supply, demand, catchment_m=limit, decay=decay)
+        np.testing.assert_allclose(got.ratio, ref.ratio, rtol=1e-13, atol=0, equal_nan=True)
+        np.testing.assert_allclose(got.access, ref.access, rtol=1e-13, atol=1e-16)
+        assert np.array_equal(np.isnan(got.ratio), np.isnan(ref.ratio))
 
 
 def test_real_sample_network(sample_osm_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -129,6 +153,7 @@ def test_zero_length_edges_and_shared_positions() -> None:
     index = NetworkIndex(graph)
     for limit in (50.0, 150.0, 400.0):
         assert_reach_exact(index.reach(fac, home, limit), full)
+        check_in_kernel(index, fac, home, limit, full)
     np.testing.assert_allclose(
         index.nearest(fac, home).dist_m, reference_nearest(g, fac, home), rtol=0, atol=ATOL
     )
@@ -147,6 +172,7 @@ def test_facilities_on_one_edge_and_a_home_between_them() -> None:
     index = NetworkIndex(graph)
     for limit in (60.0, 160.0, 1000.0):
         assert_reach_exact(index.reach(fac, home, limit), full)
+        check_in_kernel(index, fac, home, limit, full)
     np.testing.assert_allclose(
         index.nearest(fac, home).dist_m, reference_nearest(g, fac, home), rtol=0, atol=ATOL
     )
@@ -176,6 +202,12 @@ def test_thresholds_exactly_at_a_distance() -> None:
     assert_reach_exact(reach, manhattan)
     assert (reach.dist_m == 300.0).sum() > 0, "pairs exactly at the limit are kept"
     np.testing.assert_array_equal(reach.counts(200.0), (manhattan <= 200.0).sum(axis=0))
+    check_in_kernel(index, fac, home, 300.0, manhattan)
+    at = np.nextafter(300.0, 0.0)
+    np.testing.assert_array_equal(
+        index.counts(fac, home, [at, 300.0]),
+        np.stack([(manhattan < 300.0).sum(axis=0), (manhattan <= 300.0).sum(axis=0)]),
+    )
     below = index.reach(fac, home, np.nextafter(300.0, 0.0))
     assert len(below) == int((manhattan < 300.0).sum())
     np.testing.assert_array_equal(index.nearest(fac, home).dist_m, manhattan.min(axis=0))
@@ -192,6 +224,9 @@ def test_bucket_width_does_not_change_the_results() -> None:
         index = NetworkIndex(graph)
         index._bucket_m = width
         r = index.reach(fac, home, 500.0)
+        np.testing.assert_array_equal(
+            index.counts(fac, home, [200.0, 500.0]), [ref_r.counts(200.0), ref_r.counts(500.0)]
+        )
         assert r.target.tolist() == ref_r.target.tolist()
         np.testing.assert_array_equal(r.dist_m, ref_r.dist_m)
         np.testing.assert_array_equal(index.nearest(fac, home).dist_m, ref_n.dist_m)
@@ -347,3 +382,50 @@ def test_numba_cache_goes_to_the_data_dir_when_the_package_is_read_only(
         assert before == numba.config.CACHE_DIR  # an explicit setting wins
     finally:
         numba.config.CACHE_DIR = before
+
+
+def test_counts_and_fca_in_the_searches_refuse_bad_input() -> None:
+    lon, lat, u, v, rng = perturbed_grid(6)
+    graph = WalkGraph.from_arrays(lon, lat, u, v)
+    fac, home = places(graph, rng, 5, 30)
+    index = NetworkIndex(graph)
+    for bad in ([], [np.nan], [-1.0], [np.inf]):
+        with pytest.raises(ValueError, match="thresholds_m"):
+            index.counts(fac, home, bad)
+    with pytest.raises(ValueError, match="catchment_m"):
+        search_two_step_fca(index, fac, home, np.ones(5), np.ones(30), catchment_m=0.0)
+    with pytest.raises(ValueError, match="decay"):
+        search_two_step_fca(
+            index, fac, home, np.ones(5), np.ones(30), catchment_m=100.0, decay="linear"
+        )  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="supply"):
+        search_two_step_fca(index, fac, home, np.ones(4), np.ones(30), catchment_m=100.0)
+    with pytest.raises(ValueError, match="demand"):
+        search_two_step_fca(index, fac, home, np.ones(5), -np.ones(30), catchment_m=100.0)
+    # No facility, or none snapped: zero counts, no access.
+    none = take(fac, np.empty(0, dtype=np.int64))
+    assert not index.counts(none, home, [100.0]).any()
+    res = search_two_step_fca(index, none, home, [], np.ones(30), catchment_m=100.0)
+    assert res.ratio.shape == (0,) and not res.access.any()
+
+
+def test_renumbered_graph_is_the_same_graph(sample_osm_path: Path) -> None:
+    # The bounded compiled searches run on the nodes renumbered along a Morton curve: the
+    # same edges and lengths, a permutation of the nodes, neighbours closer in number.
+    lon, lat, u, v, osm_ids = parse_osm(sample_osm_path)
+    graph = WalkGraph.from_arrays(lon, lat, u, v, node_ids=osm_ids)
+    index = NetworkIndex(graph)
+    new, (indptr, indices, data) = index._renumbered()
+    n = graph.n_nodes
+    assert sorted(new.tolist()) == list(range(n))
+    old_indptr, old_indices, old_data = index._csr
+
+    def edges(ptr: np.ndarray, idx: np.ndarray, w: np.ndarray, ids: np.ndarray) -> set:
+        src = np.repeat(np.arange(n), np.diff(ptr))
+        return set(zip(ids[src].tolist(), ids[idx].tolist(), w.tolist(), strict=True))
+
+    same = np.arange(n)
+    assert edges(indptr, indices, data, same) == edges(old_indptr, old_indices, old_data, new)
+    span_old = np.abs(np.repeat(np.arange(n), np.diff(old_indptr)) - old_indices).mean()
+    span_new = np.abs(np.repeat(np.arange(n), np.diff(indptr)) - indices).mean()
+    assert span_new < span_old, "neighbours lie closer together in the new numbering"
