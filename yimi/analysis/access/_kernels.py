@@ -13,9 +13,8 @@ metres, zero-length edges allowed):
   not the size of the graph.
 - :func:`bounded_counts`: the same searches, counting the sources within each of several
   thresholds of every target instead of listing pairs.
-- :func:`bounded_fca` and :func:`fca_access`: the two steps of 2SFCA in the same searches
-  (each source's weighted demand as its search finds the targets; then the ratios added to
-  the targets from the (target, weight) lists kept).
+- :func:`bounded_fca`: both steps of 2SFCA in the same searches (each source's weighted
+  demand as its search finds the targets, then at once its ratio added to those targets).
 - :func:`multi_source`: one unbounded multi-source Dijkstra; every node gets the distance to
   its nearest source and which source that is (and :func:`multi_source_chains`, the same on
   the graph with its chains of degree-2 nodes contracted, see :func:`chains`).
@@ -67,7 +66,6 @@ __all__ = [
     "bounded_counts",
     "bounded_fca",
     "bounded_pairs",
-    "fca_access",
     "chains",
     "load",
     "multi_source",
@@ -411,7 +409,7 @@ def band_totals(band, which, local_target, out):  # noqa: ANN001, ANN202
 
 
 @njit(cache=True, nogil=True)
-def bounded_fca(  # noqa: PLR0913
+def bounded_fca(  # noqa: PLR0913, PLR0915
     indptr,  # noqa: ANN001
     indices,  # noqa: ANN001
     data,  # noqa: ANN001
@@ -421,6 +419,7 @@ def bounded_fca(  # noqa: PLR0913
     w_v,  # noqa: ANN001
     catchment,  # noqa: ANN001
     gaussian,  # noqa: ANN001
+    supply,  # noqa: ANN001
     demand,  # noqa: ANN001
     local_target,  # noqa: ANN001
     inc_ptr,  # noqa: ANN001
@@ -430,23 +429,27 @@ def bounded_fca(  # noqa: PLR0913
     same_local,  # noqa: ANN001
     same_cost,  # noqa: ANN001
     delta,  # noqa: ANN001
+    access,  # noqa: ANN001
     dist,  # noqa: ANN001
     best,  # noqa: ANN001
     touched,  # noqa: ANN001
     found,  # noqa: ANN001
 ):  # noqa: ANN202
-    """Step 1 of 2SFCA inside the searches: each source's decay-weighted demand within
-    ``catchment``, and its targets with their weights (unsorted, for step 2:
-    :func:`fca_access`).
+    """Both steps of 2SFCA inside the searches, one source after the other: its search finds
+    its targets; step 1 sums their decay-weighted demand (``weighted``); the source's ratio
+    ``supply / weighted`` (0 where ``weighted`` is 0) is then known, and step 2 adds
+    ``weight × ratio`` to ``access`` at the same targets before the next search. No
+    (source, target) pairs are kept.
 
     ``gaussian``: False for the flat decay (weight 1 within the catchment), True for
     ``(exp(-½(d/d0)²) − exp(−½)) / (1 − exp(−½))``, at least 0 (as ``fca.decay_weights``).
-    ``demand``: float64 per target; ``local_target``: the target of each local id. Only
-    targets of positive weight are kept.
+    ``supply``: float64 per source (of this call); ``demand``: float64 per target;
+    ``local_target``: the target of each local id; ``access``: float64 per target, added to
+    (each target sums its sources in their order).
 
     Returns
     -------
-    weighted : float64[F], ptr : int64[F + 1], tgt : int64 (target indices), w : float64
+    weighted : float64[F]
     """
     n_src = seed_u.shape[0]
     inf = np.inf
@@ -454,57 +457,47 @@ def bounded_fca(  # noqa: PLR0913
     head = np.full(int(catchment / delta) + 1, -1, dtype=np.int64)
     e_node, e_next, e_dist = _arena()
     weighted = np.zeros(n_src)
-    ptr = np.zeros(n_src + 1, dtype=np.int64)
-    cap = 1 << 16
-    out_t = np.empty(cap, dtype=np.int64)
-    out_w = np.empty(cap)
-    n_out = 0
+    wbuf = np.empty(1024)  # the weights of one search's targets (gaussian), grown as needed
     for f in range(n_src):
         n_found, e_node, e_next, e_dist = _search(
             f, indptr, indices, data, seed_u, seed_v, w_u, w_v, catchment, inc_ptr,
             inc_local, inc_cost, same_ptr, same_local, same_cost, delta, head, e_node, e_next,
             e_dist, dist, best, touched, found,
         )  # fmt: skip
-        if n_out + n_found > cap:
-            while n_out + n_found > cap:
-                cap *= 2
-            t2 = np.empty(cap, dtype=np.int64)
-            w2 = np.empty(cap)
-            t2[:n_out] = out_t[:n_out]
-            w2[:n_out] = out_w[:n_out]
-            out_t, out_w = t2, w2
         acc = 0.0
-        for i in range(n_found):
-            t = found[i]
-            d = best[t]
-            best[t] = inf
-            if gaussian:
-                r = d / catchment
+        if gaussian:
+            if n_found > wbuf.shape[0]:
+                wbuf = np.empty(2 * n_found)
+            for i in range(n_found):
+                t = found[i]
+                r = best[t] / catchment
+                best[t] = inf
                 w = (np.exp(-0.5 * (r * r)) - e_half) / (1.0 - e_half)
                 if not w > 0.0:
-                    continue
-            else:
-                w = 1.0
-            tt = local_target[t]
-            acc += w * demand[tt]
-            out_t[n_out] = tt
-            out_w[n_out] = w
-            n_out += 1
+                    w = 0.0  # beyond the weights' end: not counted (and no access)
+                wbuf[i] = w
+                if w > 0.0:
+                    acc += w * demand[local_target[t]]
+        else:
+            for i in range(n_found):
+                t = found[i]
+                best[t] = inf
+                acc += demand[local_target[t]]
         weighted[f] = acc
-        ptr[f + 1] = n_out
-    return weighted, ptr, out_t[:n_out].copy(), out_w[:n_out].copy()
-
-
-@njit(cache=True, nogil=True)
-def fca_access(ptr, tgt, w, contrib, access):  # noqa: ANN001, ANN202
-    """Step 2 of 2SFCA: ``access[tgt] += w * contrib[source]`` over the pairs of
-    :func:`bounded_fca` (sources in order, so each target sums them in source order)."""
-    for f in range(ptr.shape[0] - 1):
-        c = contrib[f]
+        if not acc > 0.0:
+            continue
+        c = supply[f] / acc
         if c == 0.0:
             continue
-        for i in range(ptr[f], ptr[f + 1]):
-            access[tgt[i]] += w[i] * c
+        if gaussian:
+            for i in range(n_found):
+                w = wbuf[i]
+                if w > 0.0:
+                    access[local_target[found[i]]] += w * c
+        else:
+            for i in range(n_found):
+                access[local_target[found[i]]] += c
+    return weighted
 
 
 @njit(cache=True, nogil=True)
@@ -632,7 +625,7 @@ def load() -> None:
         *scratch(2, 0),
     )
     band_totals(np.zeros((1, 0, 1), dtype=np.int32), one, none, np.zeros((1, 0), dtype=np.int64))
-    weighted, fptr, ft, fw = bounded_fca(
+    bounded_fca(
         indptr,
         indices,
         data,
@@ -642,6 +635,7 @@ def load() -> None:
         w,
         1.0,
         True,
+        w,
         w[:0],
         none,
         ptr,
@@ -651,9 +645,9 @@ def load() -> None:
         none,
         w[:0],
         1.0,
+        w[:0].copy(),
         *scratch(2, 0),
     )
-    fca_access(fptr, ft, fw, weighted, w[:0].copy())
     _loaded = True
 
 

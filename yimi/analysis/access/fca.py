@@ -133,9 +133,11 @@ def _inputs(
     p = float_vector(demand, "demand")
     if s.shape[0] != n_sources or p.shape[0] != n_targets:
         raise ValueError(f"supply and demand must match {what}")
-    if not (np.isfinite(s).all() and (s >= 0).all()):
+    # min >= 0 is False for NaN (min propagates it), max < inf rules out +inf: two
+    # reductions, no temporary arrays (the demand has one value per home).
+    if s.size and not (s.min() >= 0 and s.max() < np.inf):
         raise ValueError("supply must be finite and non-negative")
-    if not (np.isfinite(p).all() and (p >= 0).all()):
+    if p.size and not (p.min() >= 0 and p.max() < np.inf):
         raise ValueError("demand must be finite and non-negative")
     return s, p
 
@@ -153,10 +155,11 @@ def search_two_step_fca(
     """Two-step floating catchment accessibility computed inside the compiled searches.
 
     The same result as ``two_step_fca(index.reach(sources, targets, catchment_m), ...)`` (up
-    to the rounding of the step-1 sums, taken in another order: about 1e-16 relative) without
-    listing and sorting the facility–home pairs: step 1 sums each facility's weighted demand
-    as its search finds the homes; step 2 adds the ratios to the homes from the (home,
-    weight) lists the searches kept.
+    to the rounding of the sums, taken in another order: about 1e-16 relative) without
+    listing the facility–home pairs: each facility's search finds its homes, step 1 sums
+    their weighted demand, and step 2 at once adds the facility's ratio (times the weight)
+    to the same homes before the next search. Where the facilities are split over threads,
+    each thread adds to its own access array and the arrays are added up at the end.
 
     Parameters
     ----------
@@ -175,9 +178,7 @@ def search_two_step_fca(
         raise ValueError("catchment_m must be a positive, finite number")
     if decay not in ("flat", "gaussian"):
         raise ValueError(f"decay must be 'flat' or 'gaussian', not {decay!r}")
-    weighted, step2 = index.fca_sums(sources, tp, p, d0, gaussian=decay == "gaussian")
+    weighted, access = index.fca_sums(sources, tp, s, p, d0, gaussian=decay == "gaussian")
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(weighted > 0, s / weighted, np.nan)
-    contrib = np.where(np.isnan(ratio), 0.0, ratio)
-    access = step2(contrib)
     return FcaResult(ratio=ratio, access=access, catchment_m=d0, decay=decay)

@@ -11,7 +11,7 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -384,6 +384,9 @@ class NetworkIndex:
         self._chain_data: tuple[np.ndarray, ...] | None = None  # nearest, on first use
         self._renumber: tuple[IntArray, tuple[np.ndarray, ...]] | None = None  # bounded
         self._scratch: list[tuple[np.ndarray, ...]] = []  # bounded searches' work arrays
+        # The threads of _chunked, started on first use and kept: starting a pool costs about
+        # 0.1 ms, a few percent of a small query (its idle threads end with the index).
+        self._pool: ThreadPoolExecutor | None = None
         self._node_tree: tuple[cKDTree | None] | None = None  # snap_to_nodes, built on first use
         self._node_edge: IntArray | None = None
         self._node_live: IntArray | None = None
@@ -829,8 +832,13 @@ class NetworkIndex:
         if k <= 1:
             return [run(0, n_sources)]
         cuts = _cuts(n_sources, k)
-        with ThreadPoolExecutor(max_workers=k) as pool:
-            return list(pool.map(run, cuts[:-1].tolist(), cuts[1:].tolist()))
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    max_workers=self.threads, thread_name_prefix="yimi-access"
+                )
+            pool = self._pool
+        return list(pool.map(run, cuts[:-1].tolist(), cuts[1:].tolist()))
 
     def _bounded_compiled(
         self, sources: Snap, si: IntArray, tp: PreparedTargets, limit: float
@@ -949,14 +957,16 @@ class NetworkIndex:
         self,
         sources: Snap,
         targets: Snap | PreparedTargets,
+        supply: FloatArray,
         demand: FloatArray,
         catchment_m: float,
         *,
         gaussian: bool,
-    ) -> tuple[FloatArray, Any]:
-        """Step 1 of 2SFCA inside the compiled searches (see :func:`fca.search_two_step_fca`,
-        which validates the inputs): the decay-weighted demand within ``catchment_m`` of each
-        source, and a function that does step 2 from the sources' ratios."""
+    ) -> tuple[FloatArray, FloatArray]:
+        """Both steps of 2SFCA inside the compiled searches (see
+        :func:`fca.search_two_step_fca`, which validates the inputs): the decay-weighted demand
+        within ``catchment_m`` of each source, and each target's access (the sum of its
+        sources' ``supply / weighted demand`` times their weights)."""
         self._check_snap(sources, "sources")
         tp = self.prepare_targets(targets)
         limit = float(catchment_m)
@@ -965,54 +975,52 @@ class NetworkIndex:
         weighted = np.zeros(n_s)
         si = np.flatnonzero(sources.snapped & (sources.offset_m <= limit))
         si = si[np.argsort(self._renumbered()[0][sources.u[si]], kind="stable")]
-        parts: list = []
-        if si.size and n_local:
-            seed_u, seed_v, w_u, w_v, same_ptr, same_local, same_cost = self._compiled_inputs(
-                sources, si, tp
-            )
-            dem = np.ascontiguousarray(demand, dtype=np.float64)
+        if not (si.size and n_local):
+            return weighted, np.zeros(n_t)
+        seed_u, seed_v, w_u, w_v, same_ptr, same_local, same_cost = self._compiled_inputs(
+            sources, si, tp
+        )
+        dem = np.ascontiguousarray(demand, dtype=np.float64)
+        sup = np.ascontiguousarray(supply, dtype=np.float64)[si]
+        k = self._n_chunks(si.shape[0])
+        # One access array per chunk (thread), added up at the end.
+        access = [np.zeros(n_t) for _ in range(k)]
+        cuts = _cuts(si.shape[0], k)
 
-            def run(lo: int, hi: int) -> tuple[np.ndarray, ...]:
-                a, b = int(same_ptr[lo]), int(same_ptr[hi])
-                work = self._take_scratch(n_local)
-                try:
-                    return _kernels.bounded_fca(
-                        *self._renumbered()[1],
-                        seed_u[lo:hi],
-                        seed_v[lo:hi],
-                        w_u[lo:hi],
-                        w_v[lo:hi],
-                        limit,
-                        bool(gaussian),
-                        dem,
-                        tp.local_target,
-                        tp.c_inc_ptr,
-                        tp.c_inc_local,
-                        tp.c_inc_cost,
-                        same_ptr[lo : hi + 1] - a,
-                        same_local[a:b],
-                        same_cost[a:b],
-                        self._bucket_width(limit) * _BOUNDED_BUCKETS,
-                        *work,
-                    )
-                finally:
-                    self._give_scratch(work)
+        def run(lo: int, hi: int) -> FloatArray:
+            a, b = int(same_ptr[lo]), int(same_ptr[hi])
+            work = self._take_scratch(n_local)
+            try:
+                return _kernels.bounded_fca(
+                    *self._renumbered()[1],
+                    seed_u[lo:hi],
+                    seed_v[lo:hi],
+                    w_u[lo:hi],
+                    w_v[lo:hi],
+                    limit,
+                    bool(gaussian),
+                    sup[lo:hi],
+                    dem,
+                    tp.local_target,
+                    tp.c_inc_ptr,
+                    tp.c_inc_local,
+                    tp.c_inc_cost,
+                    same_ptr[lo : hi + 1] - a,
+                    same_local[a:b],
+                    same_cost[a:b],
+                    self._bucket_width(limit) * _BOUNDED_BUCKETS,
+                    access[int(np.searchsorted(cuts, lo))],
+                    *work,
+                )
+            finally:
+                self._give_scratch(work)
 
-            parts = self._chunked(si.shape[0], run)
-            weighted[si] = np.concatenate([p[0] for p in parts])
-
-        def step2(contrib: FloatArray) -> FloatArray:
-            """``contrib``: per source, its ratio (0 where it has none)."""
-            access = np.zeros(n_t)
-            off = 0
-            for w_part, ptr, tgt, w in parts:
-                k = w_part.shape[0]
-                c = np.ascontiguousarray(contrib[si[off : off + k]], dtype=np.float64)
-                _kernels.fca_access(ptr, tgt, w, c, access)
-                off += k
-            return access
-
-        return weighted, step2
+        parts = self._chunked(si.shape[0], run)
+        weighted[si] = np.concatenate(parts)
+        total = access[0]
+        for more in access[1:]:
+            total += more
+        return weighted, total
 
     def _tiling(self, margin: float) -> _Tiling:
         """The cached square tiles and their windows, for discs of radius up to ``margin``."""
