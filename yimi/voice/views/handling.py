@@ -28,6 +28,7 @@ from ..services import batch as batch_svc
 from ..services import handling as svc
 from ..services import moderation as mod
 from ..services.mailbox import receipt_code_display
+from .public import _image_response
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -82,10 +83,7 @@ def _letter(request, pk) -> Suggestion:
 
 
 def _image(s: Suggestion) -> HttpResponse:
-    resp = HttpResponse(bytes(s.image), content_type=s.image_type or "application/octet-stream")
-    resp["Cache-Control"] = "private, no-store"
-    resp["X-Content-Type-Options"] = "nosniff"
-    return resp
+    return _image_response(bytes(s.image), s.image_type or "application/octet-stream", public=False)
 
 
 def _page(request, template: str, ctx: dict, status: int = 200) -> HttpResponse:

@@ -11,13 +11,13 @@ from django.utils.translation import gettext as _
 
 from yimi.core.models import Area
 from yimi.core.services import ServiceError
-from yimi.places.models import Place
 
 from .. import ratelimit
 from ..images import MAX_BYTES
 from ..models import CONSENT_AGE_GROUPS, AgeGroup, Suggestion, Topic
 from ..selectors import mailbox as selectors
 from ..services.mailbox import receipt_code_display, suggestion_submit
+from .community_common import _checked, _place
 
 TOPIC_EMOJI = {
     "play": "🛝",
@@ -31,12 +31,6 @@ TOPIC_EMOJI = {
     "other": "💡",
 }
 SESSION_RECEIPT = "voice_receipt"
-
-
-def _place(value: str) -> Place | None:
-    if not value or not value.isdigit():
-        return None
-    return Place.objects.exclude(verification=Place.Verification.RETIRED).filter(pk=value).first()
 
 
 def _area(value: str) -> Area | None:
@@ -93,24 +87,16 @@ def _submit(request: HttpRequest, *, staff: bool):
     data = request.POST
     upload = request.FILES.get("image")
     image = None
-    errors: list[dict] = []
     if upload is not None and upload.size:
         if upload.size > MAX_BYTES:
-            errors.append(
-                {
-                    "field": "image",
-                    "message": _("The picture is too big. Please use one under 8 MB."),
-                }
-            )
-        else:
-            image = upload.read()
-    if errors:
-        raise ServiceError(errors[0]["message"], details=errors)
+            msg = _("The picture is too big. Please use one under 8 MB.")
+            raise ServiceError(msg, details=[{"field": "image", "message": msg}])
+        image = upload.read()
     return suggestion_submit(
         text=data.get("text", ""),
         age_group=data.get("age_group", ""),
         topic=data.get("topic", ""),
-        guardian_consent=data.get("guardian_consent") in ("1", "on", "true"),
+        guardian_consent=_checked(data, "guardian_consent"),
         guardian_contact=data.get("guardian_contact", ""),
         place=_place(data.get("place", "")),
         area=_area(data.get("area", "")),
