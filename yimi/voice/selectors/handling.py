@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from yimi.core.models import User
 
 from ..models import Disclosure, Escalation, Suggestion
-from ..services.handling import days_overdue, inbox_queryset, is_department_user
+from ..services.handling import days_overdue, inbox_queryset, is_department_user, overdue_q
 from ..services.moderation import can_moderate, is_care_staff, rules
 from ..text import pii
 
@@ -56,9 +56,7 @@ def staff_counts(user: User, today: date | None = None) -> dict[str, int | None]
         c = staff_letters(user).aggregate(
             pending=Count("pk", filter=Q(visibility=Suggestion.Visibility.PENDING)),
             unassigned=Count("pk", filter=Q(status=Suggestion.Status.RECEIVED)),
-            overdue=Count(
-                "pk", filter=Q(status=Suggestion.Status.ASSIGNED, due_on__lt=_today(today))
-            ),
+            overdue=Count("pk", filter=overdue_q(_today(today))),
             supervised=Count(
                 "pk", filter=Q(status=Suggestion.Status.ASSIGNED, escalation_level__gte=2)
             ),
@@ -81,7 +79,7 @@ def letter_list(user: User, view: str, today: date | None = None) -> QuerySet[Su
         "hidden": Q(visibility=Suggestion.Visibility.HIDDEN),
         "unassigned": Q(status=Suggestion.Status.RECEIVED),
         "assigned": Q(status=Suggestion.Status.ASSIGNED),
-        "overdue": Q(status=Suggestion.Status.ASSIGNED, due_on__lt=t),
+        "overdue": overdue_q(t),
         "supervised": Q(status=Suggestion.Status.ASSIGNED, escalation_level__gte=2),
         "answered": Q(status=Suggestion.Status.ANSWERED),
     }

@@ -19,7 +19,6 @@ Definitions
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from typing import Any
 
@@ -32,6 +31,7 @@ from yimi.core.roles import STAFF_ROLES
 from yimi.core.services import audit_record
 
 from ..models import Activity, Adoption, Event, Registration, Suggestion, Topic
+from ..services.handling import overdue_q
 
 ADOPTED = (Adoption.ADOPTED, Adoption.PARTLY)
 
@@ -52,17 +52,13 @@ def _answered_q() -> Q:
     return Q(status=Suggestion.Status.ANSWERED) & ~Q(adoption="")
 
 
-def _overdue_q(today: dt.date) -> Q:
-    return ~Q(status=Suggestion.Status.ANSWERED) & Q(due_on__lt=today)
-
-
 def _counts() -> dict[str, Any]:
     today = timezone.localdate()
     return {
         "total": Count("id"),
         "answered": Count("id", filter=_answered_q()),
         "adopted": Count("id", filter=_answered_q() & Q(adoption__in=ADOPTED)),
-        "overdue": Count("id", filter=_overdue_q(today)),
+        "overdue": Count("id", filter=overdue_q(today)),
     }
 
 

@@ -294,9 +294,9 @@ def suggestions_escalate(*, today: date | None = None) -> EscalationSummary:
     today = today or _today()
     limit = supervise_days()
     summary = EscalationSummary()
-    late = Suggestion.objects.filter(
-        status=Suggestion.Status.ASSIGNED, due_on__lt=today, escalation_level__lt=2
-    ).values_list("pk", flat=True)
+    late = Suggestion.objects.filter(overdue_q(today), escalation_level__lt=2).values_list(
+        "pk", flat=True
+    )
     for pk in list(late):
         summary.checked += 1
         with transaction.atomic():
