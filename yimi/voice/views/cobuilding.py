@@ -378,21 +378,12 @@ def _service_kwargs(request) -> dict:
 
 
 def _map_extent(area: Area) -> list[float] | None:
-    geom = area.boundary or {}
-    coords: list = []
-
-    def walk(c):
-        if c and isinstance(c[0], int | float):
-            coords.append(c)
-        else:
-            for x in c:
-                walk(x)
-
-    walk(geom.get("coordinates") or [])
-    if not coords:
+    """The area's boundary box (min lon, min lat, max lon, max lat), or None without one."""
+    if not (area.boundary or {}).get("coordinates"):
         return None
-    xs, ys = [c[0] for c in coords], [c[1] for c in coords]
-    return [min(xs), min(ys), max(xs), max(ys)]
+    from shapely.geometry import shape  # only the pages with a map need it
+
+    return list(shape(area.boundary).bounds)
 
 
 @staff_view
