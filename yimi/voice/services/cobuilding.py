@@ -23,8 +23,9 @@ from yimi.core.services import ServiceError, audit_record, snapshot
 from yimi.places.models import Place
 
 from ..models import AgeGroup, AllianceMember, Event, Registration, ServiceItem
-from .groups import redacted_snapshot, require_area
-from .mailbox import RECEIPT_ALPHABET
+from .groups import require_area
+from .mailbox import RECEIPT_ALPHABET, redacted_snapshot
+from .mailbox import receipt_code_normalise as code_normalise
 
 CODE_LENGTH = 8  # 27**8 ≈ 2**38: a code is shown at the door, guessing it gains nothing much
 MAX_CHILDREN = 10
@@ -32,10 +33,6 @@ MAX_NAME = 60
 MAX_CONTACT = 100
 # Registrations that hold places.
 HOLDING = (Registration.Status.REGISTERED, Registration.Status.CHECKED_IN)
-
-
-def code_normalise(code: str) -> str:
-    return "".join(ch for ch in (code or "").upper() if ch.isalnum())
 
 
 def code_display(code: str) -> str:

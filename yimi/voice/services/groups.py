@@ -15,30 +15,18 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yimi.core.fields import EncryptedBinaryField, EncryptedTextField
 from yimi.core.models import Area, AuditLog, User
 from yimi.core.roles import Role
 from yimi.core.services import PermissionDenied, ServiceError, audit_record, snapshot
 from yimi.places.models import Place
 
 from ..models import Activity, AgeGroup, GroupMember, ObserverGroup, Suggestion, Topic
-from .mailbox import suggestion_submit
+from .mailbox import redacted_snapshot, suggestion_submit
 
-REDACTED = "[encrypted]"
 # The staff of an area who run observer groups and co-building (not departments, not experts).
 COMMUNITY_ROLES = frozenset({Role.ADMIN, Role.WCCO, Role.SUPERVISOR, Role.DIRECTOR})
 MAX_NAME = 60
 MAX_CONTACT = 100
-
-
-def redacted_snapshot(obj) -> dict[str, Any]:
-    """The audit log is in the clear: an encrypted field shows only that it holds something."""
-    data = snapshot(obj)
-    for field in obj._meta.concrete_fields:
-        if isinstance(field, EncryptedTextField | EncryptedBinaryField):
-            data[field.attname] = REDACTED if data.get(field.attname) not in (None, "") else ""
-    data.pop("code", None)  # a check-in code opens a registration: not for the log
-    return data
 
 
 def can_manage_area(user: User | None, area: Area | None) -> bool:

@@ -38,13 +38,20 @@ def receipt_code_display(code: str) -> str:
     return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
-def _audit_snapshot(obj: Suggestion) -> dict[str, Any]:
-    """The audit log is stored in the clear: it says that a text was given, never what it says."""
+def redacted_snapshot(obj) -> dict[str, Any]:
+    """The audit log is stored in the clear: an encrypted field shows only that it holds
+    something, never what it says. A receipt or check-in code opens its row: not for the log."""
     data = snapshot(obj)
     for field in obj._meta.concrete_fields:
         if isinstance(field, EncryptedTextField | EncryptedBinaryField):
             data[field.attname] = REDACTED if data.get(field.attname) not in (None, "") else ""
-    data.pop("receipt_code", None)  # the code opens the suggestion's status: not for the log
+    data.pop("receipt_code", None)
+    data.pop("code", None)
+    return data
+
+
+def _audit_snapshot(obj: Suggestion) -> dict[str, Any]:
+    data = redacted_snapshot(obj)
     # The text to publish is the child's words with personal data masked: not for the log either.
     if data.get("published_text"):
         data["published_text"] = REDACTED
