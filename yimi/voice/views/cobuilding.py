@@ -40,6 +40,7 @@ from .community_common import (
     _place,
     staff_view,
 )
+from .mailbox import _too_many
 
 
 def alliance_public(request: HttpRequest) -> HttpResponse:
@@ -80,11 +81,8 @@ def event_public(request: HttpRequest, pk: int) -> HttpResponse:
     event = sel.public_event_get(pk)
     if request.method == "POST":
         if not ratelimit.hit(request, "register"):
-            return render(
-                request,
-                "voice/too_many.html",
-                {"message": _("Many registrations were sent just now. Please wait ten minutes.")},
-                status=429,
+            return _too_many(
+                request, _("Many registrations were sent just now. Please wait ten minutes.")
             )
         data = request.POST
         try:
@@ -133,11 +131,8 @@ def event_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     message, error, status = "", "", 200
     if request.method == "POST":
         if not ratelimit.hit(request, "lookup"):
-            return render(
-                request,
-                "voice/too_many.html",
-                {"message": _("Too many requests. Please wait ten minutes and try again.")},
-                status=429,
+            return _too_many(
+                request, _("Too many requests. Please wait ten minutes and try again.")
             )
         try:
             cobuilding.registration_cancel(event=event, code=request.POST.get("code", ""))

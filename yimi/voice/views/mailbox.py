@@ -39,17 +39,11 @@ def _area(value: str) -> Area | None:
     return Area.objects.filter(pk=value).first()
 
 
-def _too_many(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "voice/too_many.html",
-        {
-            "message": _(
-                "You have sent many letters just now. Please wait ten minutes and try again."
-            )
-        },
-        status=429,
-    )
+def _too_many(request: HttpRequest, message: str | None = None) -> HttpResponse:
+    """The 429 page of the public forms (rate limit reached)."""
+    if message is None:
+        message = _("You have sent many letters just now. Please wait ten minutes and try again.")
+    return render(request, "voice/too_many.html", {"message": message}, status=429)
 
 
 def _body_too_big(request: HttpRequest) -> bool:
