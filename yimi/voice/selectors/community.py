@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, IntegerField, Q, QuerySet, Sum, Value
+from django.db.models import Count, IntegerField, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -25,7 +25,7 @@ from ..models import (
     Suggestion,
 )
 from ..services import groups
-from ..services.cobuilding import HOLDING, code_display
+from ..services.cobuilding import HOLDING, code_display, places_taken
 from ..services.groups import can_manage_area
 
 # Staff views use a non-"view" action: public rows of other areas are not theirs to manage.
@@ -298,6 +298,17 @@ def public_groups() -> list[dict]:
         ObserverGroup.objects.filter(is_active=True)
         .select_related("area")
         .annotate(n_members=Count("members", filter=Q(members__status=GroupMember.Status.ACTIVE)))
+        .prefetch_related(
+            Prefetch(
+                "activities",
+                queryset=Activity.objects.select_related("place")
+                .annotate(
+                    n_att=Count("attendees", distinct=True),
+                    n_sug=Count("suggestions", distinct=True),
+                )
+                .order_by("-held_on", "-id"),
+            )
+        )
         .order_by("name")
     )
     out = []
@@ -312,11 +323,7 @@ def public_groups() -> list[dict]:
                 "n_attendees": a.n_att,
                 "n_suggestions": a.n_sug,
             }
-            for a in g.activities.select_related("place")
-            .annotate(
-                n_att=Count("attendees", distinct=True), n_sug=Count("suggestions", distinct=True)
-            )
-            .order_by("-held_on", "-id")
+            for a in g.activities.all()
         ]
         out.append(
             {
@@ -425,12 +432,7 @@ def public_event_get(pk: int) -> Event:
 def remaining(event: Event) -> int:
     taken = getattr(event, "taken", None)
     if taken is None:
-        taken = (
-            Registration.objects.filter(event=event, status__in=HOLDING).aggregate(
-                n=Sum("children")
-            )["n"]
-            or 0
-        )
+        taken = places_taken(event)
     return max(event.capacity - taken, 0)
 
 
