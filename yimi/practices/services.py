@@ -42,8 +42,11 @@ class SyncResult:
         }
 
 
-def _upsert(model, lookup: dict, values: dict, result: SyncResult):
-    obj = model.objects.filter(**lookup).first()
+def _upsert(model, existing: dict, lookup: dict, values: dict, result: SyncResult):
+    """Create or update the row of ``model`` matched by ``lookup`` (a single field); ``existing``
+    holds the current rows by that field, read once per model, so a sync with nothing to change
+    costs a handful of queries, not one per row."""
+    obj = existing.get(next(iter(lookup.values())))
     if obj is None:
         obj = model.objects.create(**lookup, **values)
         result.created += 1
@@ -75,14 +78,23 @@ def catalog_sync(*, catalog: cat.Catalog, actor: User | None = None) -> SyncResu
     keep_measures: set[str] = set()
     keep_items: set[str] = set()
     keep_cases: set[str] = set()
+    areas = {o.number: o for o in PolicyArea.objects.all()}
+    measures = {o.code: o for o in Measure.objects.all()}
+    items = {o.code: o for o in Item.objects.all()}
+    cases = {o.key: o for o in Case.objects.all()}
     for a in catalog.areas:
         area = _upsert(
-            PolicyArea, {"number": a.number}, {"numeral": a.numeral, "title": a.title}, result
+            PolicyArea,
+            areas,
+            {"number": a.number},
+            {"numeral": a.numeral, "title": a.title},
+            result,
         )
         for m in a.measures:
             keep_measures.add(m.code)
             measure = _upsert(
                 Measure,
+                measures,
                 {"code": m.code},
                 {
                     "slug": f"{a.number}-{m.number}",
@@ -100,6 +112,7 @@ def catalog_sync(*, catalog: cat.Catalog, actor: User | None = None) -> SyncResu
                 keep_items.add(it.code)
                 item = _upsert(
                     Item,
+                    items,
                     {"code": it.code},
                     {"measure": measure, "number": it.number, "title": it.title},
                     result,
@@ -109,6 +122,7 @@ def catalog_sync(*, catalog: cat.Catalog, actor: User | None = None) -> SyncResu
                     city = catalog.gazetteer[c.city]
                     _upsert(
                         Case,
+                        cases,
                         {"key": c.id},
                         {
                             "item": item,
