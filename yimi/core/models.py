@@ -11,12 +11,17 @@ from django.utils.translation import gettext_lazy as _
 from yimi.core.roles import DEPARTMENT_ROLES, STAFF_ROLES, Role
 
 
+def model_scope_department_alone(model) -> bool:
+    return bool(getattr(model, "scope_department_alone", False))
+
+
 class ScopedQuerySet(models.QuerySet):
     """The one place where area and department scoping is decided (``visible_to``).
 
     A model opts in by naming the path to its area (``scope_area_field``) and, when it belongs
-    to a department, to that (``scope_department_field``). Models whose rows are public to
-    everybody in part say which with ``scope_public_q()``.
+    to a department, to that (``scope_department_field``); ``scope_department_alone = True``
+    scopes department users by the department only (rows handed to them wherever they are).
+    Models whose rows are public to everybody in part say which with ``scope_public_q()``.
     """
 
     def visible_to(self, user, action: str = "view") -> ScopedQuerySet:
@@ -34,6 +39,14 @@ class ScopedQuerySet(models.QuerySet):
             return self.none()
         if user.is_superuser or user.role == Role.ADMIN:
             return self.all()
+
+        if dept_field and user.role in DEPARTMENT_ROLES and model_scope_department_alone(model):
+            # Rows handed to a department (a letter, an action) are the department's wherever
+            # they are about; an area filter would lose those without an area.
+            q = Q(**{dept_field: user.department_id}) if user.department_id else Q(pk__in=[])
+            if action == "view" and public_q is not None:
+                q |= public_q
+            return self.filter(q)
 
         q = Q()
         if area_field:

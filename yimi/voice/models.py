@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy as _
 
 from yimi.core.fields import EncryptedBinaryField, EncryptedTextField
 from yimi.core.models import ScopedQuerySet
-from yimi.core.roles import DEPARTMENT_ROLES
 
 
 class AgeGroup(models.TextChoices):
@@ -49,27 +48,6 @@ class Adoption(models.TextChoices):
     PARTLY = "partly", _("Partly adopted")
     PLANNED = "planned", _("Put in the plan")
     NOT_NOW = "not_now", _("Not adopted for now")
-
-
-class SuggestionQuerySet(ScopedQuerySet):
-    """Letters are scoped by area, except for department users: a department handles the letters
-    given to it wherever they are about (a letter without an area, routed by the city to a
-    district's department, is still that department's), and nothing else but public rows."""
-
-    def visible_to(self, user, action: str = "view") -> ScopedQuerySet:
-        if (
-            user is not None
-            and user.is_authenticated
-            and not user.is_superuser
-            and getattr(user, "role", None) in DEPARTMENT_ROLES
-        ):
-            # A department user without a department sees nothing of its own (department_id
-            # None would otherwise match every unassigned letter).
-            q = Q(department_id=user.department_id) if user.department_id else Q(pk__in=[])
-            if action == "view":
-                q |= self.model.scope_public_q()
-            return self.filter(q)
-        return super().visible_to(user, action)
 
 
 class Suggestion(models.Model):
@@ -198,9 +176,12 @@ class Suggestion(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
 
-    objects = SuggestionQuerySet.as_manager()
+    objects = ScopedQuerySet.as_manager()
     scope_area_field = "area"
     scope_department_field = "department"
+    # A department handles the letters given to it wherever they are about (a letter without an
+    # area, routed by the city to a district's department, is still that department's).
+    scope_department_alone = True
 
     class Meta:
         verbose_name = _("suggestion")
@@ -393,6 +374,7 @@ class Action(models.Model):
     objects = ScopedQuerySet.as_manager()
     scope_area_field = "area"
     scope_department_field = "department"
+    scope_department_alone = True  # its department's, wherever it is (as its letters)
 
     class Meta:
         verbose_name = _("action")
