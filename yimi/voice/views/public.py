@@ -116,10 +116,6 @@ def _staff_action(request: HttpRequest, pk: int) -> Action:
     return get_object_or_404(selectors.actions_for_staff(request.user), pk=pk)
 
 
-def _error_text(exc: ServiceError) -> str:
-    return exc.message
-
-
 @login_required
 def action_list(request: HttpRequest) -> HttpResponse:
     _require_action_staff(request)
@@ -177,7 +173,7 @@ def action_new(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("The action is created."))
             return redirect("voice:action-edit", pk=action.pk)
         except ServiceError as exc:
-            error = _error_text(exc)
+            error = exc.message
     return render(
         request,
         "voice/action_new.html",
@@ -212,7 +208,7 @@ def action_edit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Saved."))
             return redirect("voice:action-edit", pk=action.pk)
         except ServiceError as exc:
-            error = _error_text(exc)
+            error = exc.message
     action.refresh_from_db()
     return render(
         request,
@@ -246,7 +242,7 @@ def milestone_add(request: HttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(request, _("Milestone added."))
     except ServiceError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, exc.message)
     return redirect("voice:action-edit", pk=action.pk)
 
 
@@ -267,7 +263,7 @@ def milestone_edit(request: HttpRequest, pk: int, mid: int) -> HttpResponse:
         )
         messages.success(request, _("Milestone saved."))
     except ServiceError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, exc.message)
     return redirect("voice:action-edit", pk=action.pk)
 
 
@@ -290,7 +286,7 @@ def photo_add(request: HttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(request, _("Photo added."))
     except ServiceError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, exc.message)
     return redirect("voice:action-edit", pk=action.pk)
 
 
@@ -303,7 +299,7 @@ def photo_delete(request: HttpRequest, pk: int, photo_id: int) -> HttpResponse:
         services.action_photo_delete(actor=request.user, photo=photo)
         messages.success(request, _("Photo removed."))
     except ServiceError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, exc.message)
     return redirect("voice:action-edit", pk=action.pk)
 
 
