@@ -10,6 +10,7 @@ published ones only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.paginator import Paginator
@@ -71,16 +72,21 @@ def published_suggestions(
         area = Area.objects.filter(pk=area_id).only("pk", "path", "name").first()
         if area is not None:
             qs = qs.filter(area__path__startswith=area.path)
-    paginator = Paginator(qs.order_by("-created_at", "-id").values(*SUGGESTION_FIELDS), PAGE_SIZE)
+    rows = qs.order_by("-created_at", "-id").values(*SUGGESTION_FIELDS)
+    return _page(rows, page, _suggestion_row) | {"area": area}
+
+
+def _page(qs, page: int | str | None, row: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    """One page of ``qs`` (each item passed through ``row``) with what a pager needs."""
+    paginator = Paginator(qs, PAGE_SIZE)
     page_obj = paginator.get_page(page)
     return {
-        "items": [_suggestion_row(r) for r in page_obj.object_list],
+        "items": [row(r) for r in page_obj.object_list],
         "page": page_obj.number,
         "pages": paginator.num_pages,
         "count": paginator.count,
         "has_next": page_obj.has_next(),
         "has_previous": page_obj.has_previous(),
-        "area": area,
     }
 
 
@@ -178,17 +184,8 @@ def public_actions(*, status: str = "", page: int | str | None = 1) -> dict[str,
     qs = _public_actions()
     if status in Action.Status.values:
         qs = qs.filter(status=status)
-    paginator = Paginator(_with_related(qs.order_by("-updated_at", "-id")), PAGE_SIZE)
-    page_obj = paginator.get_page(page)
-    return {
-        "items": [_action_row(a, detail=False) for a in page_obj.object_list],
-        "page": page_obj.number,
-        "pages": paginator.num_pages,
-        "count": paginator.count,
-        "has_next": page_obj.has_next(),
-        "has_previous": page_obj.has_previous(),
-        "totals": _public_totals(),
-    }
+    qs = _with_related(qs.order_by("-updated_at", "-id"))
+    return _page(qs, page, lambda a: _action_row(a, detail=False)) | {"totals": _public_totals()}
 
 
 def _public_totals() -> dict[str, int]:
