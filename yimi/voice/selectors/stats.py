@@ -30,7 +30,7 @@ from yimi.core.models import Area, AuditLog, User
 from yimi.core.roles import STAFF_ROLES
 from yimi.core.services import audit_record
 
-from ..models import Activity, Adoption, Event, Registration, Suggestion, Topic
+from ..models import Activity, Adoption, Event, ObserverGroup, Registration, Suggestion, Topic
 from ..services.handling import overdue_q
 
 ADOPTED = (Adoption.ADOPTED, Adoption.PARTLY)
@@ -130,7 +130,7 @@ def _by_area(qs: QuerySet[Suggestion], user: User) -> list[dict[str, Any]]:
     # One aggregate per distinct area of a suggestion, then each area is folded into its
     # ancestor one level below the user's: a loop over areas, not over suggestions.
     per_area = list(qs.values("area_id", "area__path").annotate(**_counts()).order_by("area__path"))
-    root, level = _area_level_below(user)
+    _root, level = _area_level_below(user)
     codes_by_path: dict[str, str] = {}
     for r in per_area:
         path = r["area__path"] or ""
@@ -185,8 +185,6 @@ def _participation(user: User) -> dict[str, int]:
 
 
 def _groups_visible(user: User):
-    from ..models import ObserverGroup
-
     return ObserverGroup.objects.visible_to(user, "stats").values("pk")
 
 
