@@ -10,6 +10,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
+from yimi.core.fields import EncryptedBinaryField, EncryptedJSONField, EncryptedTextField
 from yimi.core.models import Area, AuditLog, DataVersion, Department, User
 from yimi.core.roles import STAFF_ROLES, Role
 
@@ -49,6 +50,29 @@ def snapshot(obj: models.Model, *, exclude: tuple[str, ...] = ()) -> dict[str, A
         if field.name in exclude or field.name == "password" or getattr(field, "auto_now", False):
             continue
         data[field.attname] = _jsonable(getattr(obj, field.attname))
+    return data
+
+
+# Shown in the audit log in place of an encrypted value: that it was set, never what it is.
+REDACTED = "[encrypted]"
+
+
+def redacted_snapshot(obj: models.Model, *, drop: tuple[str, ...] = ()) -> dict[str, Any]:
+    """:func:`snapshot` for rows holding personal data: every encrypted field is shown only as
+    set or empty, keyed hashes (``*_hash``, they would let a key holder test guesses) and the
+    fields in ``drop`` (codes that open a row) are left out. The audit log is stored in the
+    clear; it must say *that* a name changed, never what it was."""
+    encrypted = {
+        f.attname
+        for f in obj._meta.concrete_fields
+        if isinstance(f, EncryptedTextField | EncryptedJSONField | EncryptedBinaryField)
+    }
+    data = snapshot(obj)
+    for name in list(data):
+        if name.endswith("_hash") or name in drop:
+            del data[name]
+        elif name in encrypted:
+            data[name] = REDACTED if data[name] not in (None, "") else ""
     return data
 
 

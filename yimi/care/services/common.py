@@ -10,13 +10,11 @@ from django.utils import timezone
 
 from yimi.core.fields import EncryptedBinaryField, EncryptedJSONField, EncryptedTextField
 from yimi.core.models import AuditLog, User
-from yimi.core.services import audit_record, snapshot
+from yimi.core.services import audit_record, redacted_snapshot
 
 from ..models import Child, ChildEvent
 
 _ENCRYPTED = (EncryptedTextField, EncryptedJSONField, EncryptedBinaryField)
-# Shown in the audit log in place of an encrypted value: that it was set, never what it is.
-REDACTED = "[encrypted]"
 
 
 def encrypted_field_names(model: type[models.Model]) -> frozenset[str]:
@@ -24,19 +22,8 @@ def encrypted_field_names(model: type[models.Model]) -> frozenset[str]:
 
 
 def care_snapshot(obj: models.Model) -> dict[str, Any]:
-    """:func:`yimi.core.services.snapshot` with every encrypted field redacted.
-
-    The audit log is stored in the clear; it must say *that* a name changed, never what it was.
-    Keyed hashes are left out as well (they would let anyone with the key test guesses).
-    """
-    data = snapshot(obj)
-    secret = encrypted_field_names(type(obj))
-    for name in list(data):
-        if name.endswith("_hash"):
-            del data[name]
-        elif name in secret:
-            data[name] = REDACTED if data[name] not in (None, "") else ""
-    return data
+    """:func:`yimi.core.services.redacted_snapshot`: encrypted fields redacted, hashes left out."""
+    return redacted_snapshot(obj)
 
 
 def actor_name(actor: User | None) -> str:

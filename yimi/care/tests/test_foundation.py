@@ -9,9 +9,10 @@ from django.db import connection
 
 from yimi.care import matching
 from yimi.care.models import Benefit, Child, Policy, WorklistItem
-from yimi.care.services.common import REDACTED, audit_child_read, care_snapshot
+from yimi.care.services.common import audit_child_read, care_snapshot
 from yimi.core import keys
 from yimi.core.models import AuditLog
+from yimi.core.services import REDACTED
 from yimi.core.tests.factories import make_city, make_department
 
 NAME = "测试童甲"

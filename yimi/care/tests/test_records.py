@@ -13,9 +13,8 @@ from yimi.care.identity import validate_id_number
 from yimi.care.models import ChildEvent, Document, Section, Status
 from yimi.care.selectors import records as selectors
 from yimi.care.services import records as services
-from yimi.care.services.common import REDACTED
 from yimi.core.models import AuditLog
-from yimi.core.services import PermissionDenied, ServiceError
+from yimi.core.services import REDACTED, PermissionDenied, ServiceError
 
 from .builders_records import child, city_with_b, id_number, order_for, people
 
