@@ -155,8 +155,8 @@ def city_points(hits: list[Hit]) -> list[dict]:
 
 def filter_options() -> dict:
     cases = Case.objects.filter(item__measure__retired=False)
-    provinces = sorted(set(cases.values_list("province", flat=True)))
-    cities = sorted(set(cases.values_list("province", "city")))
+    provinces = list(cases.order_by("province").values_list("province", flat=True).distinct())
+    cities = list(cases.order_by("province", "city").values_list("province", "city").distinct())
     from .catalog import TAGS
 
     return {

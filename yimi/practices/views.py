@@ -97,19 +97,17 @@ def case_detail(request, key: str):
 
 
 def measures(request):
-    rows = selectors.measure_list()
-    progress = (
-        dict(selectors.progress_rows(request.user))
+    # Staff: the measures with their progress, read once (progress_rows lists every measure).
+    rows = (
+        selectors.progress_rows(request.user)
         if policy.can_view_progress(request.user)
-        else {}
+        else [(m, None) for m in selectors.measure_list()]
     )
     areas: list[dict] = []
-    for m in rows:
+    for m, p in rows:
         if not areas or areas[-1]["area"].pk != m.area_id:
             areas.append({"area": m.area, "measures": []})
-        areas[-1]["measures"].append(
-            {"m": m, "help": selectors.yimi_help(m), "progress": progress.get(m)}
-        )
+        areas[-1]["measures"].append({"m": m, "help": selectors.yimi_help(m), "progress": p})
     return render(
         request,
         "practices/measures.html",
