@@ -72,7 +72,8 @@ def staff_counts(user: User, today: date | None = None) -> dict[str, int | None]
 def letter_list(user: User, view: str, today: date | None = None) -> QuerySet[Suggestion]:
     """The 妇儿工委办's lists: pending (moderation), unassigned, assigned, overdue, supervised,
     answered, hidden."""
-    qs = staff_letters(user)
+    # A list row never shows the child's own words, picture or contact: no need to decrypt them.
+    qs = staff_letters(user).defer("text", "image", "guardian_contact")
     t = _today(today)
     filters = {
         "pending": Q(visibility=Suggestion.Visibility.PENDING),
@@ -139,7 +140,8 @@ def highlight(text: str) -> dict[str, list[tuple[str, str]]]:
 
 
 def inbox(user: User, view: str = "open") -> QuerySet[Suggestion]:
-    qs = inbox_queryset(user).select_related("area")
+    # The picture and the guardian's contact are never in an inbox row: not loaded nor decrypted.
+    qs = inbox_queryset(user).select_related("area").defer("image", "guardian_contact")
     if view == "answered":
         return qs.filter(status=Suggestion.Status.ANSWERED).order_by("-answered_at")
     return qs.filter(status=Suggestion.Status.ASSIGNED).order_by("due_on", "pk")
