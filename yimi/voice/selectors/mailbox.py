@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
+
 from yimi.core.models import Area
 
 from ..models import Suggestion, Topic
@@ -32,7 +34,7 @@ def receipt_lookup(code: str) -> dict[str, Any] | None:
         "status_label": str(Suggestion.Status(row["status"]).label),
         "topic": row["topic"],
         "topic_label": str(Topic(row["topic"]).label) if row["topic"] in Topic.values else "",
-        "submitted_on": row["created_at"].date(),
+        "submitted_on": timezone.localdate(row["created_at"]),
         "public_reply": row["public_reply"],
         "adoption": row["adoption"],
     }

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from yimi.core.models import Area
 
@@ -49,7 +50,7 @@ def _suggestion_row(row: dict[str, Any]) -> dict[str, Any]:
         "topic": topic,
         "topic_label": str(Topic(topic).label) if topic in Topic.values else "",
         "area": row["area__name"] or "",
-        "month": row["created_at"].strftime("%Y-%m"),
+        "month": timezone.localtime(row["created_at"]).strftime("%Y-%m"),
         "status": row["status"],
         "status_label": str(Suggestion.Status(row["status"]).label),
         "adoption": row["adoption"],
