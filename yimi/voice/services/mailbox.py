@@ -8,9 +8,9 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from yimi.core.fields import EncryptedBinaryField, EncryptedTextField
 from yimi.core.models import Area, AuditLog, User
-from yimi.core.services import PermissionDenied, ServiceError, audit_record, snapshot
+from yimi.core.services import REDACTED, PermissionDenied, ServiceError, audit_record
+from yimi.core.services import redacted_snapshot as core_redacted_snapshot
 from yimi.places.models import Place
 
 from ..images import ImageRejected, clean_image
@@ -22,7 +22,6 @@ RECEIPT_ALPHABET = "234679ACDEFGHJKMNPQRTUVWXYZ"
 RECEIPT_LENGTH = 12  # 27**12 ≈ 2**57 codes
 MAX_TEXT = 2000
 MAX_CONTACT = 100
-REDACTED = "[encrypted]"
 
 
 def receipt_code_new() -> str:
@@ -39,15 +38,9 @@ def receipt_code_display(code: str) -> str:
 
 
 def redacted_snapshot(obj) -> dict[str, Any]:
-    """The audit log is stored in the clear: an encrypted field shows only that it holds
-    something, never what it says. A receipt or check-in code opens its row: not for the log."""
-    data = snapshot(obj)
-    for field in obj._meta.concrete_fields:
-        if isinstance(field, EncryptedTextField | EncryptedBinaryField):
-            data[field.attname] = REDACTED if data.get(field.attname) not in (None, "") else ""
-    data.pop("receipt_code", None)
-    data.pop("code", None)
-    return data
+    """:func:`yimi.core.services.redacted_snapshot` without the codes that open a row (a
+    letter's receipt code, a registration's check-in code)."""
+    return core_redacted_snapshot(obj, drop=("receipt_code", "code"))
 
 
 def _audit_snapshot(obj: Suggestion) -> dict[str, Any]:
