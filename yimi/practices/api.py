@@ -140,7 +140,7 @@ class MeasureSchema(Schema):
 @router.get("/measures", response=list[MeasureSchema], summary="Measures with How Yimi helps")
 def measure_list(request: HttpRequest):
     out = []
-    for m in selectors.measure_list():
+    for m in selectors.measure_list(with_cases=True):
         h = selectors.yimi_help(m)
         items = list(m.items.all())
         out.append(

@@ -232,13 +232,13 @@ def yimi_help(measure: Measure) -> dict:
     return {"parts": parts, "planned": planned, "supported": bool(parts)}
 
 
-def measure_list() -> list[Measure]:
-    return list(
-        Measure.objects.filter(retired=False)
-        .select_related("area")
-        .prefetch_related("items__cases")
-        .order_by("area__number", "number")
-    )
+def measure_list(*, with_cases: bool = False) -> list[Measure]:
+    """The measures in order; ``with_cases`` also reads their items and cases (the API counts
+    them; the pages and the exports do not use them)."""
+    qs = Measure.objects.filter(retired=False).select_related("area")
+    if with_cases:
+        qs = qs.prefetch_related("items__cases")
+    return list(qs.order_by("area__number", "number"))
 
 
 def measure_get(code_or_slug: str) -> Measure | None:
