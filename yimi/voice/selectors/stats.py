@@ -13,7 +13,7 @@ Definitions
   days; the median is the middle value (mean of the two middle ones for an even count);
 - overdue: not answered and its handling deadline (``due_on``) is before today;
 - participation: attendances at observer-group activities (one per member per activity),
-  distinct members who attended, event registrations (not cancelled) and the children they
+  distinct members who attended, event registrations holding places and the children they
   registered, children checked in, and walk-in participants.
 """
 
@@ -31,6 +31,7 @@ from yimi.core.roles import STAFF_ROLES
 from yimi.core.services import audit_record
 
 from ..models import Activity, Adoption, Event, ObserverGroup, Registration, Suggestion, Topic
+from ..services.cobuilding import HOLDING
 from ..services.handling import overdue_q
 
 ADOPTED = (Adoption.ADOPTED, Adoption.PARTLY)
@@ -165,8 +166,8 @@ def _participation(user: User) -> dict[str, int]:
     events = Event.objects.visible_to(user, "stats")
     ev = events.aggregate(events=Count("id"), walk_ins=Sum("walk_ins"))
     reg = Registration.objects.filter(event__in=events.values("pk")).aggregate(
-        registrations=Count("id", filter=~Q(status=Registration.Status.CANCELLED)),
-        registered_children=Sum("children", filter=~Q(status=Registration.Status.CANCELLED)),
+        registrations=Count("id", filter=Q(status__in=HOLDING)),
+        registered_children=Sum("children", filter=Q(status__in=HOLDING)),
         checked_in_children=Sum("children", filter=Q(status=Registration.Status.CHECKED_IN)),
     )
     out = {

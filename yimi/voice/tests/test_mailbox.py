@@ -310,3 +310,17 @@ def test_the_public_reply_is_escaped_on_the_receipt_page(db, client):
     html = r.content.decode()
     assert "&lt;script&gt;" in html and "<script>alert(1)" not in html
     assert "已答复" in html
+
+
+def test_receipt_date_is_the_local_day(db, settings):
+    """A letter sent at 00:30 in Shanghai (16:30 UTC the day before) was sent on the local day."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from yimi.voice.selectors.mailbox import receipt_lookup
+
+    settings.TIME_ZONE = "Asia/Shanghai"
+    s = _submit()
+    local = dt.datetime(2026, 12, 1, 0, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    Suggestion.objects.filter(pk=s.pk).update(created_at=local)
+    assert receipt_lookup(s.receipt_code)["submitted_on"] == dt.date(2026, 12, 1)

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from yimi.core.http import client_ip
 from yimi.core.models import Area
 from yimi.core.services import ServiceError
 
@@ -98,7 +99,7 @@ def _submit(request: HttpRequest, *, staff: bool):
         honeypot=data.get("website", ""),
         actor=request.user if staff else None,
         source=Suggestion.Source.PAPER if staff else Suggestion.Source.ONLINE,
-        ip=ratelimit.client_ip(request) if staff else None,
+        ip=client_ip(request) if staff else None,
     )
 
 
