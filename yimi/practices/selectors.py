@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy
@@ -358,7 +358,7 @@ def evidence_url(p: MeasureProgress) -> str:
             return reverse("care:menu")
         if kind == EvidenceKind.FILE and p.evidence_file:
             return reverse("practices:evidence", args=[p.measure.slug])
-    except Exception:  # noqa: BLE001 - a missing page must not break the progress page
+    except NoReverseMatch:  # a page that no longer exists must not break the progress page
         return ""
     return ""
 
